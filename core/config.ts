@@ -1,0 +1,332 @@
+/**
+ * The single source of truth for configuration (architecture §2): one zod schema, filled from the
+ * SENTINEL_* environment variables (the operators' interface) and an optional JSON file named by
+ * SENTINEL_CONFIG. Every other module receives a parsed `Config`; nothing else reads the environment
+ * for settings.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { CHECK_IDS, type CheckId } from './result.ts';
+
+/** Fields whose values never reach output. `collectSecrets` reads them; `check-config` masks them. */
+export const SECRET_PATHS = ['users.0.password', 'users.1.password', 'databaseUrl', 'coolify.token', 'monitor.token'] as const;
+
+const httpUrl = (what: string) =>
+  z
+    .string({ error: `${what} is required` })
+    .trim()
+    .refine((value) => {
+      try {
+        const url = new URL(value);
+        return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+      } catch {
+        return false;
+      }
+    }, `${what} must be an absolute http(s) URL`)
+    .transform((value) => value.replace(/\/+$/, ''));
+
+const positiveInt = (what: string) =>
+  z.coerce
+    .number({ error: `${what} must be a number` })
+    .int(`${what} must be a whole number`)
+    .positive(`${what} must be greater than 0`);
+
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
+
+// A five- or six-field cron expression; node-cron validates the ranges again at schedule time.
+const cronField = /^(\*|\d+|\d+-\d+)(\/\d+)?(,(\*|\d+|\d+-\d+)(\/\d+)?)*$/;
+const cronExpression = (what: string) =>
+  z
+    .string()
+    .trim()
+    .refine((expr) => {
+      const fields = expr.split(/\s+/);
+      return (fields.length === 5 || fields.length === 6) && fields.every((f) => cronField.test(f));
+    }, `${what} must be a cron expression with 5 or 6 fields`);
+
+const hostPort = z
+  .string()
+  .trim()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port');
+
+const userSchema = z.strictObject({
+  loginName: z.string().trim().min(1, 'login name is required').describe('Zitadel login name of a test user'),
+  password: z.string().min(1, 'password is required').describe('password of that user (secret)'),
+});
+
+export const configSchema = z
+  .strictObject({
+    appUrl: httpUrl('appUrl').describe("the app's base URL (SENTINEL_APP_URL)"),
+    issuer: httpUrl('issuer').describe('the Zitadel issuer URL, compared byte for byte with discovery (SENTINEL_ISSUER)'),
+    loginBasePath: z
+      .string()
+      .regex(/^\/[^?#]*[^/?#]$/, 'loginBasePath must be a path starting with / and without a trailing /')
+      .default('/ui/v2/login')
+      .describe('Login V2 base path (SENTINEL_LOGIN_BASE_PATH)'),
+    clientId: z.string().trim().min(1).optional().describe('expected OAuth client_id in the authorize URL (SENTINEL_CLIENT_ID); any non-empty id when unset'),
+    scopes: z
+      .array(z.string().min(1))
+      .default(['openid', 'profile', 'email', 'offline_access'])
+      .describe('scopes the app asks for'),
+    users: z.array(userSchema).max(2).default([]).describe('test users (SENTINEL_USER/SENTINEL_PASSWORD, SENTINEL_USER_2/SENTINEL_PASSWORD_2)'),
+    tls: z
+      .strictObject({
+        hosts: z.array(hostPort).optional().describe('host:port list to watch (SENTINEL_TLS_HOSTS); default the app, IdP and Coolify hosts'),
+        warnDays: positiveInt('tls.warnDays').default(21).describe('warn when a certificate expires within this many days'),
+        failDays: positiveInt('tls.failDays').default(7).describe('fail when a certificate expires within this many days'),
+        caCertPath: z.string().min(1).optional().describe('PEM file of extra trusted CAs (SENTINEL_CA_CERT)'),
+      })
+      .default({ warnDays: 21, failDays: 7 }),
+    databaseUrl: z
+      .string()
+      .trim()
+      .regex(/^postgres(ql)?:\/\/.+/, 'databaseUrl must be a postgresql:// URL')
+      .optional()
+      .describe('app database URL (secret; SENTINEL_DATABASE_URL)'),
+    migrationsPath: z.string().min(1).optional().describe("folder with the app's Drizzle migrations (SENTINEL_MIGRATIONS)"),
+    coolify: z
+      .strictObject({
+        url: httpUrl('coolify.url').optional().describe('Coolify base URL (SENTINEL_COOLIFY_URL)'),
+        token: z.string().min(1).optional().describe('Coolify API token with read + deploy (secret; SENTINEL_COOLIFY_TOKEN)'),
+        appUuid: z.string().trim().min(1).optional().describe('uuid of the app resource (SENTINEL_COOLIFY_APP_UUID)'),
+        deployTimeoutMs: positiveInt('coolify.deployTimeoutMs').default(900_000).describe('deadline for a deployment to finish'),
+        pollIntervalMs: positiveInt('coolify.pollIntervalMs').default(2_000).describe('deployment status poll interval'),
+      })
+      .default({ deployTimeoutMs: 900_000, pollIntervalMs: 2_000 }),
+    redeploy: z
+      .strictObject({
+        driver: z.enum(['coolify', 'command']).optional().describe('redeploy driver (SENTINEL_REDEPLOY_DRIVER); default coolify when configured, else command'),
+        command: z.string().min(1).optional().describe('shell command that redeploys the app (SENTINEL_REDEPLOY_COMMAND)'),
+        downtimeBudgetSeconds: z.coerce
+          .number({ error: 'redeploy.downtimeBudgetSeconds must be a number' })
+          .nonnegative('redeploy.downtimeBudgetSeconds must be 0 or more')
+          .default(10)
+          .describe('maximum app downtime during a redeploy (SENTINEL_DOWNTIME_BUDGET_SECONDS)'),
+      })
+      .default({ downtimeBudgetSeconds: 10 }),
+    allowMutations: flag.optional().describe('allow admin CRUD (SENTINEL_ALLOW_MUTATIONS); default on for the local stack only'),
+    allowDisruptive: flag.optional().describe('allow the redeploy check (SENTINEL_ALLOW_DISRUPTIVE); default on for the local stack only'),
+    timeouts: z
+      .strictObject({
+        probeMs: positiveInt('timeouts.probeMs').default(10_000).describe('deadline of one probe (SENTINEL_PROBE_TIMEOUT_MS)'),
+        browserCheckMs: positiveInt('timeouts.browserCheckMs').default(90_000).describe('deadline of one browser check (SENTINEL_BROWSER_TIMEOUT_MS)'),
+        actionMs: positiveInt('timeouts.actionMs').default(15_000).describe('deadline of one browser action or assertion (SENTINEL_ACTION_TIMEOUT_MS)'),
+      })
+      .default({ probeMs: 10_000, browserCheckMs: 90_000, actionMs: 15_000 }),
+    monitor: z
+      .strictObject({
+        listen: hostPort.default('127.0.0.1:9464').describe('host:port of the monitor HTTP server (SENTINEL_MONITOR_LISTEN)'),
+        token: z.string().min(1).optional().describe('bearer token required by the monitor endpoints (secret; SENTINEL_MONITOR_TOKEN)'),
+        probeSchedule: cronExpression('monitor.probeSchedule').default('* * * * *').describe('cron of the probe group (SENTINEL_SCHEDULE_PROBES)'),
+        browserSchedule: cronExpression('monitor.browserSchedule').default('*/15 * * * *').describe('cron of the browser group (SENTINEL_SCHEDULE_BROWSER)'),
+        deployPollSchedule: cronExpression('monitor.deployPollSchedule').optional().describe('cron of the Coolify deployment watch (SENTINEL_SCHEDULE_DEPLOYS); off when unset'),
+      })
+      .default({ listen: '127.0.0.1:9464', probeSchedule: '* * * * *', browserSchedule: '*/15 * * * *' }),
+    pushgatewayUrl: httpUrl('pushgatewayUrl').optional().describe('Pushgateway for one-shot runs (SENTINEL_PUSHGATEWAY_URL)'),
+    botPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{3,32}$/, 'botPrefix must be 3-32 letters, digits or dashes')
+      .default('sentinel-e2e')
+      .describe('prefix of every bot the CRUD check creates (SENTINEL_BOT_PREFIX)'),
+    sweepAfterMinutes: positiveInt('sweepAfterMinutes').default(30).describe('age after which leftover prefixed bots are swept'),
+    checks: z.array(z.enum(CHECK_IDS, { error: `unknown check id; known: ${CHECK_IDS.join(', ')}` })).optional().describe('checks to run (SENTINEL_CHECKS); all when unset'),
+    reportsDir: z.string().min(1).default('reports').describe('where reports are written (SENTINEL_REPORTS_DIR)'),
+  })
+  .superRefine((config, ctx) => {
+    if (config.tls.warnDays <= config.tls.failDays) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'warnDays'], message: `tls.warnDays (${config.tls.warnDays}) must be greater than tls.failDays (${config.tls.failDays})` });
+    }
+    if (config.appUrl.startsWith('https:') && config.issuer.startsWith('http:')) {
+      ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'issuer is http:// while appUrl is https://; production Zitadel is served over https' });
+    }
+    if (config.redeploy.driver === 'command' && !config.redeploy.command) {
+      ctx.addIssue({ code: 'custom', path: ['redeploy', 'command'], message: 'redeploy.command is required when redeploy.driver is command' });
+    }
+    if (config.redeploy.driver === 'coolify') {
+      for (const key of ['url', 'token', 'appUuid'] as const) {
+        if (!config.coolify[key]) ctx.addIssue({ code: 'custom', path: ['coolify', key], message: `coolify.${key} is required when redeploy.driver is coolify` });
+      }
+    }
+    const coolifySet = (['url', 'token', 'appUuid'] as const).filter((k) => config.coolify[k]);
+    if (coolifySet.length > 0 && coolifySet.length < 3) {
+      for (const key of ['url', 'token', 'appUuid'] as const) {
+        if (!config.coolify[key]) ctx.addIssue({ code: 'custom', path: ['coolify', key], message: `coolify.${key} is required when the other Coolify settings are set` });
+      }
+    }
+    if (config.monitor.deployPollSchedule && coolifySet.length < 3) {
+      ctx.addIssue({ code: 'custom', path: ['monitor', 'deployPollSchedule'], message: 'monitor.deployPollSchedule needs coolify.url, coolify.token and coolify.appUuid' });
+    }
+    if (config.migrationsPath && !/^https?:\/\//.test(config.migrationsPath)) {
+      try {
+        readFileSync(`${config.migrationsPath}/meta/_journal.json`);
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['migrationsPath'], message: `migrationsPath: cannot read ${config.migrationsPath}/meta/_journal.json` });
+      }
+    }
+    if (config.tls.caCertPath) {
+      try {
+        readFileSync(config.tls.caCertPath);
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['tls', 'caCertPath'], message: `tls.caCertPath: cannot read ${config.tls.caCertPath}` });
+      }
+    }
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Environment variable → config path. The operator-facing names of architecture §2. */
+export const ENV_VARS = {
+  SENTINEL_APP_URL: 'appUrl',
+  SENTINEL_ISSUER: 'issuer',
+  SENTINEL_LOGIN_BASE_PATH: 'loginBasePath',
+  SENTINEL_CLIENT_ID: 'clientId',
+  SENTINEL_USER: 'users.0.loginName',
+  SENTINEL_PASSWORD: 'users.0.password',
+  SENTINEL_USER_2: 'users.1.loginName',
+  SENTINEL_PASSWORD_2: 'users.1.password',
+  SENTINEL_TLS_HOSTS: 'tls.hosts',
+  SENTINEL_TLS_WARN_DAYS: 'tls.warnDays',
+  SENTINEL_TLS_FAIL_DAYS: 'tls.failDays',
+  SENTINEL_CA_CERT: 'tls.caCertPath',
+  SENTINEL_DATABASE_URL: 'databaseUrl',
+  SENTINEL_MIGRATIONS: 'migrationsPath',
+  SENTINEL_COOLIFY_URL: 'coolify.url',
+  SENTINEL_COOLIFY_TOKEN: 'coolify.token',
+  SENTINEL_COOLIFY_APP_UUID: 'coolify.appUuid',
+  SENTINEL_COOLIFY_DEPLOY_TIMEOUT_MS: 'coolify.deployTimeoutMs',
+  SENTINEL_REDEPLOY_DRIVER: 'redeploy.driver',
+  SENTINEL_REDEPLOY_COMMAND: 'redeploy.command',
+  SENTINEL_DOWNTIME_BUDGET_SECONDS: 'redeploy.downtimeBudgetSeconds',
+  SENTINEL_ALLOW_MUTATIONS: 'allowMutations',
+  SENTINEL_ALLOW_DISRUPTIVE: 'allowDisruptive',
+  SENTINEL_PROBE_TIMEOUT_MS: 'timeouts.probeMs',
+  SENTINEL_BROWSER_TIMEOUT_MS: 'timeouts.browserCheckMs',
+  SENTINEL_ACTION_TIMEOUT_MS: 'timeouts.actionMs',
+  SENTINEL_MONITOR_LISTEN: 'monitor.listen',
+  SENTINEL_MONITOR_TOKEN: 'monitor.token',
+  SENTINEL_SCHEDULE_PROBES: 'monitor.probeSchedule',
+  SENTINEL_SCHEDULE_BROWSER: 'monitor.browserSchedule',
+  SENTINEL_SCHEDULE_DEPLOYS: 'monitor.deployPollSchedule',
+  SENTINEL_PUSHGATEWAY_URL: 'pushgatewayUrl',
+  SENTINEL_BOT_PREFIX: 'botPrefix',
+  SENTINEL_CHECKS: 'checks',
+  SENTINEL_REPORTS_DIR: 'reportsDir',
+} as const satisfies Record<string, string>;
+
+const LIST_PATHS = new Set(['tls.hosts', 'checks']);
+
+export interface ConfigIssue {
+  /** Dotted path of the field (e.g. `tls.warnDays`), and the variable that sets it when there is one. */
+  path: string;
+  variable?: string;
+  message: string;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
+
+/** True when no target is configured: the embedded local stack is the target (architecture §2). */
+export function targetsEmbeddedStack(env: NodeJS.ProcessEnv): boolean {
+  return !env.SENTINEL_APP_URL && !env.SENTINEL_ISSUER && !env.SENTINEL_CONFIG;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node: Record<string, unknown> | unknown[] = target;
+  keys.forEach((key, i) => {
+    const last = i === keys.length - 1;
+    const index = /^\d+$/.test(key) ? Number(key) : key;
+    const container = node as Record<string | number, unknown>;
+    if (last) {
+      container[index] = value;
+      return;
+    }
+    if (container[index] === undefined) container[index] = /^\d+$/.test(keys[i + 1]!) ? [] : {};
+    node = container[index] as Record<string, unknown>;
+  });
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const prev = out[key];
+    if (Array.isArray(value) && Array.isArray(prev)) {
+      out[key] = prev.map((p, i) => (value[i] === undefined ? p : isPlain(p) && isPlain(value[i]) ? deepMerge(p, value[i]) : value[i]));
+      for (let i = prev.length; i < value.length; i++) (out[key] as unknown[])[i] = value[i];
+    } else if (isPlain(value) && isPlain(prev)) out[key] = deepMerge(prev, value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+function isPlain(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The raw input the environment describes (empty strings count as unset). */
+export function inputFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const [variable, path] of Object.entries(ENV_VARS)) {
+    const raw = env[variable];
+    if (raw === undefined || raw.trim() === '') continue;
+    const value = LIST_PATHS.has(path) ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw;
+    setPath(input, path, value);
+  }
+  return input;
+}
+
+function variableFor(path: string): string | undefined {
+  return Object.entries(ENV_VARS).find(([, p]) => p === path)?.[0];
+}
+
+/** Parse configuration from the environment and SENTINEL_CONFIG (env wins), reporting every issue at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, unknown> = {}): ConfigResult {
+  let fileInput: Record<string, unknown> = {};
+  if (env.SENTINEL_CONFIG) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(env.SENTINEL_CONFIG, 'utf8'));
+      if (!isPlain(parsed)) return { ok: false, issues: [{ path: '(file)', variable: 'SENTINEL_CONFIG', message: `${env.SENTINEL_CONFIG} must hold a JSON object` }] };
+      fileInput = parsed;
+    } catch (error) {
+      const why = error instanceof SyntaxError ? 'is not valid JSON' : 'cannot be read';
+      return { ok: false, issues: [{ path: '(file)', variable: 'SENTINEL_CONFIG', message: `config file ${env.SENTINEL_CONFIG} ${why}` }] };
+    }
+  }
+  const input = deepMerge(deepMerge(fileInput, inputFromEnv(env)), overrides);
+  const result = configSchema.safeParse(input);
+  if (result.success) return { ok: true, config: result.data };
+  const issues = result.error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.') || '(root)';
+    const variable = variableFor(path);
+    // zod messages for secrets never include the received value; keep ours that way too.
+    return { path, ...(variable ? { variable } : {}), message: issue.message.startsWith(path.split('.')[0]!) ? issue.message : `${path}: ${issue.message}` };
+  });
+  return { ok: false, issues };
+}
+
+/** Every secret value of a config, in the forms it may appear in output (raw and URL-encoded). */
+export function collectSecrets(config: Config): string[] {
+  const values = new Set<string>();
+  const add = (value: string | undefined) => {
+    if (!value || value.length < 4) return;
+    values.add(value);
+    values.add(encodeURIComponent(value));
+  };
+  for (const user of config.users) add(user.password);
+  add(config.coolify.token);
+  add(config.monitor.token);
+  if (config.databaseUrl) {
+    add(config.databaseUrl);
+    try {
+      add(decodeURIComponent(new URL(config.databaseUrl).password));
+    } catch {
+      // an unparsable URL is still redacted whole above
+    }
+  }
+  return [...values];
+}
+
+export type CheckPermission = { allowed: true } | { allowed: false; reason: 'not_permitted'; message: string };
+
+export const MUTATING_CHECKS: readonly CheckId[] = ['e2e-admin-crud'];
+export const DISRUPTIVE_CHECKS: readonly CheckId[] = ['e2e-session-redeploy'];

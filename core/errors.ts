@@ -1,0 +1,31 @@
+/**
+ * The user-facing error of the suite: bad configuration or an unusable environment.
+ * The CLI prints `message` as one line and exits 2; it never prints a stack for these.
+ */
+export type SentinelErrorCode =
+  | 'config_invalid'
+  | 'usage'
+  | 'no_browser'
+  | 'stack_failed'
+  | 'environment'
+  | 'coolify_unauthorized'
+  | 'coolify_forbidden'
+  | 'coolify_not_found'
+  | 'coolify_method'
+  | 'coolify_unreachable'
+  | 'coolify_bad_response'
+  | 'coolify_timeout'
+  | 'coolify_deploy_failed';
+
+export class SentinelError extends Error {
+  readonly code: SentinelErrorCode;
+  constructor(code: SentinelErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SentinelError';
+    this.code = code;
+  }
+}
+
+export function isSentinelError(error: unknown): error is SentinelError {
+  return error instanceof SentinelError;
+}

@@ -1,0 +1,62 @@
+/**
+ * Observation shapes that cross layers: probes and specs write them into `CheckResult.observations`,
+ * the monitor's metrics read them. One definition so both sides agree on names and units.
+ */
+
+/** `tls` → observations.hosts */
+export interface TlsHostObservation {
+  /** host:port as configured */
+  target: string;
+  servername?: string;
+  /** min notAfter over the served chain, ISO and Unix seconds; present whenever a handshake happened */
+  earliestExpiry?: string;
+  earliestExpirySeconds?: number;
+  daysLeft?: number;
+  /** chain verifies against the trusted CAs (system + configured) */
+  verified?: boolean;
+  verifyError?: string;
+  hostnameMatch?: boolean;
+  tlsVersion?: string;
+  cipher?: string;
+  issuer?: string;
+  subject?: string;
+  sans?: string[];
+  status: 'ok' | 'warn' | 'fail';
+  reason?: string;
+}
+
+/** `app-health`, `oidc-discovery`, `login-v2-redirect` → observations.httpStatusCode (last response of the check, 0 when none). */
+export interface HttpObservation {
+  httpStatusCode: number;
+}
+
+/** `login-v2-redirect` → observations.loginUi */
+export type LoginUi = 'v2' | 'v1' | 'unknown';
+
+/** `db` → observations */
+export interface DbObservation {
+  pgUp: 0 | 1;
+  /** pg_postmaster_start_time() as Unix seconds */
+  postmasterStartTimeSeconds?: number;
+  migrationsExpected?: number;
+  migrationsApplied?: number;
+  migrationsPending?: number;
+  migrationsEdited?: number;
+  migrationsUnknown?: number;
+  lastAppliedWhen?: number;
+  tablesMissing?: string[];
+}
+
+/** `e2e-session-redeploy` → observations */
+export interface RedeployObservation {
+  driver: 'coolify' | 'command';
+  downtimeSeconds: number;
+  /** share of IdP polls that succeeded during the window, 0..1 */
+  idpAvailability: number;
+  idpFailures: number;
+  instanceChanged: boolean;
+  sessionKept: boolean;
+  newAuthorizeRoundTrip: boolean;
+  deploymentId?: string;
+  deploymentStatus?: string;
+}

@@ -1,0 +1,127 @@
+/**
+ * The one result model every check produces (architecture §4). Probes, browser specs, reporters
+ * and metrics all speak this shape; nothing else crosses a layer boundary.
+ */
+
+export const PROBE_CHECK_IDS = ['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db'] as const;
+export const BROWSER_CHECK_IDS = ['e2e-login', 'e2e-admin-crud', 'e2e-sign-out', 'e2e-session-redeploy'] as const;
+export const CHECK_IDS = [...PROBE_CHECK_IDS, ...BROWSER_CHECK_IDS] as const;
+
+export type ProbeCheckId = (typeof PROBE_CHECK_IDS)[number];
+export type BrowserCheckId = (typeof BROWSER_CHECK_IDS)[number];
+export type CheckId = (typeof CHECK_IDS)[number];
+export type CheckKind = 'probe' | 'browser';
+export type CheckStatus = 'passed' | 'failed' | 'flaky' | 'skipped';
+
+export function isCheckId(value: string): value is CheckId {
+  return (CHECK_IDS as readonly string[]).includes(value);
+}
+
+export function checkKind(id: CheckId): CheckKind {
+  return (PROBE_CHECK_IDS as readonly string[]).includes(id) ? 'probe' : 'browser';
+}
+
+/**
+ * Bounded failure (and skip) reasons. Metrics label on these, so the set is closed:
+ * a new failure mode gets a new code here, never free text.
+ */
+export const REASONS = [
+  // transport
+  'timeout', 'dns', 'connect_refused', 'connection_reset', 'tls_handshake',
+  // tls
+  'tls_verify', 'tls_hostname', 'tls_expiry',
+  // http / protocol
+  'http_status', 'bad_response',
+  // oidc
+  'issuer_mismatch', 'endpoint_mismatch', 'pkce_unsupported', 'scope_unsupported', 'jwks_empty', 'jwks_unusable',
+  // login v2 redirect / sign-in
+  'login_v1', 'login_wrong_host', 'login_page_error', 'authorize_mismatch', 'redirect_uri_mismatch', 'sign_in_error',
+  'rate_limited', 'idp_error',
+  // database
+  'db_auth', 'db_unreachable', 'db_query', 'db_schema', 'migration_pending', 'migration_edited', 'migration_unknown',
+  'migration_journal',
+  // browser flows
+  'assertion', 'session_lost', 'session_not_revoked', 'idp_disrupted', 'downtime_budget', 'redeploy_failed',
+  'instance_unchanged', 'cleanup_failed',
+  // skips
+  'not_configured', 'not_permitted', 'not_selected', 'dependency_failed',
+  // anything the classifier cannot place
+  'unexpected',
+] as const;
+export type Reason = (typeof REASONS)[number];
+
+export function isReason(value: string): value is Reason {
+  return (REASONS as readonly string[]).includes(value);
+}
+
+/** Warnings never fail a check (e.g. a certificate inside the warn window but outside the fail window). */
+export const WARNINGS = ['tls_expiry_soon'] as const;
+export type Warning = (typeof WARNINGS)[number];
+
+/** One assertion, Gatus style: what was observed against what was expected. */
+export interface Assertion {
+  name: string;
+  ok: boolean;
+  observed: unknown;
+  expected: unknown;
+}
+
+export interface CheckResult {
+  id: CheckId;
+  kind: CheckKind;
+  status: CheckStatus;
+  startedAt: string;
+  durationMs: number;
+  /** Host or base URL the check ran against (no credentials, no query). */
+  target?: string;
+  /** Set when status is failed or skipped. */
+  reason?: Reason;
+  /** One line a person reads first: why it failed, or why it was skipped. Redacted. */
+  message?: string;
+  warnings?: Warning[];
+  assertions?: Assertion[];
+  /** Measured values (numbers, short strings, small objects); already redacted. */
+  observations?: Record<string, unknown>;
+  /** Paths (relative to the reports folder) of failure artifacts: trace, screenshot. */
+  artifacts?: string[];
+}
+
+export interface RunTotals {
+  passed: number;
+  failed: number;
+  flaky: number;
+  skipped: number;
+}
+
+export interface RunSummary {
+  mode: string;
+  target: string;
+  startedAt: string;
+  durationMs: number;
+  checks: CheckResult[];
+  totals: RunTotals;
+}
+
+export function totalsOf(checks: readonly CheckResult[]): RunTotals {
+  const totals: RunTotals = { passed: 0, failed: 0, flaky: 0, skipped: 0 };
+  for (const check of checks) totals[check.status] += 1;
+  return totals;
+}
+
+/** Exit code of a run: flaky counts as a failure here (a pass after retry hides an outage). */
+export function exitCodeOf(checks: readonly CheckResult[]): 0 | 1 {
+  return checks.some((c) => c.status === 'failed' || c.status === 'flaky') ? 1 : 0;
+}
+
+export function skipped(id: CheckId, reason: Reason, message: string, target?: string): CheckResult {
+  return {
+    id,
+    kind: checkKind(id),
+    status: 'skipped',
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    reason,
+    message,
+    ...(target ? { target } : {}),
+  };
+}

@@ -1,0 +1,158 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runProbe } from './run.ts';
+import { testConfig } from './test-support/config.ts';
+import { APP_MIGRATIONS, applyMigrations, sql, writeMigrationsFolder } from './test-support/drizzle.ts';
+import { startTestPostgres, type TestPostgres } from './test-support/postgres.ts';
+import { freePort } from './test-support/servers.ts';
+
+let pgServer: TestPostgres;
+let dir: string;
+let migrations: string;
+
+beforeAll(async () => {
+  pgServer = await startTestPostgres();
+  dir = mkdtempSync(join(tmpdir(), 'sentinel-db-'));
+  migrations = writeMigrationsFolder(join(dir, 'migrations'), APP_MIGRATIONS);
+}, 30_000);
+
+afterAll(async () => {
+  await pgServer?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh database per case, so the states never leak into each other. */
+async function database(name: string): Promise<string> {
+  await sql(pgServer.url(), `create database ${name}`);
+  return pgServer.url(name);
+}
+
+/** `migrationsPath` null = no migrations folder configured. */
+function config(databaseUrl: string | undefined, migrationsPath: string | null = migrations) {
+  return testConfig({
+    appUrl: 'http://127.0.0.1:1',
+    issuer: 'http://127.0.0.1:2',
+    ...(databaseUrl ? { databaseUrl } : {}),
+    ...(migrationsPath ? { migrationsPath } : {}),
+  });
+}
+
+describe('db probe', () => {
+  it('passes when every migration is applied, with server start time and counts', async () => {
+    const url = await database('all_applied');
+    await applyMigrations(url, APP_MIGRATIONS);
+    const result = await runProbe('db', config(url));
+    expect(result.message).toBeUndefined();
+    expect(result.status).toBe('passed');
+    expect(result.observations).toMatchObject({
+      pgUp: 1,
+      migrationsCompared: true,
+      migrationsExpected: 2,
+      migrationsApplied: 2,
+      migrationsPending: 0,
+      migrationsEdited: 0,
+      migrationsUnknown: 0,
+      lastAppliedWhen: 1760645756382,
+      tablesMissing: [],
+    });
+    const started = result.observations?.postmasterStartTimeSeconds as number;
+    expect(started).toBeGreaterThan(Date.now() / 1000 - 120);
+    expect(started).toBeLessThanOrEqual(Date.now() / 1000);
+    // The database password never reaches the result; the target names host, port and database only.
+    expect(JSON.stringify(result)).not.toContain(pgServer.password);
+    expect(result.target).toBe(`127.0.0.1:${pgServer.port}/all_applied`);
+  });
+
+  it('fails migration_pending when the last migration was never run', async () => {
+    const url = await database('one_pending');
+    await applyMigrations(url, APP_MIGRATIONS.slice(0, 1));
+    const result = await runProbe('db', config(url));
+    expect(result).toMatchObject({ status: 'failed', reason: 'migration_pending' });
+    expect(result.message).toBe('pending migrations: observed ["0001_graceful_psylocke"] expected []');
+    expect(result.observations).toMatchObject({ migrationsApplied: 1, migrationsPending: 1, tablesMissing: ['users', 'sessions', 'accounts', 'verifications'] });
+  });
+
+  it('fails migration_pending for every entry when drizzle.__drizzle_migrations does not exist', async () => {
+    const url = await database('never_migrated');
+    const result = await runProbe('db', config(url));
+    expect(result).toMatchObject({ status: 'failed', reason: 'migration_pending', observations: { migrationsApplied: 0, migrationsPending: 2, migrationsTable: 'missing' } });
+  });
+
+  it('fails migration_edited when a file changed after it was applied', async () => {
+    const url = await database('edited');
+    await applyMigrations(url, APP_MIGRATIONS);
+    const edited = writeMigrationsFolder(join(dir, 'edited'), APP_MIGRATIONS.map((m, i) => (i === 0 ? { ...m, sql: `${m.sql}\n-- tweak` } : m)));
+    const result = await runProbe('db', config(url, edited));
+    expect(result).toMatchObject({ status: 'failed', reason: 'migration_edited', observations: { migrationsEdited: 1, migrationsPending: 0 } });
+    expect(result.message).toBe('edited after apply (hash differs): observed ["0000_loud_morg"] expected []');
+  });
+
+  it('fails migration_unknown when an applied row matches no journal entry', async () => {
+    const url = await database('unknown_row');
+    await applyMigrations(url, APP_MIGRATIONS);
+    await sql(url, `insert into drizzle.__drizzle_migrations (hash, created_at) values ('${'ab'.repeat(32)}', 1760700000000)`);
+    const result = await runProbe('db', config(url));
+    expect(result).toMatchObject({ status: 'failed', reason: 'migration_unknown', observations: { migrationsUnknown: 1, migrationsApplied: 3, lastAppliedWhen: 1760700000000 } });
+  });
+
+  it('fails db_schema listing a missing table', async () => {
+    const url = await database('missing_table');
+    await applyMigrations(url, APP_MIGRATIONS);
+    await sql(url, 'drop table verifications');
+    const result = await runProbe('db', config(url));
+    expect(result).toMatchObject({ status: 'failed', reason: 'db_schema', observations: { tablesMissing: ['verifications'] } });
+    expect(result.message).toBe('app tables missing in public: observed ["verifications"] expected []');
+  });
+
+  it('fails migration_journal when the journal is not valid JSON', async () => {
+    const url = await database('bad_journal');
+    await applyMigrations(url, APP_MIGRATIONS);
+    const broken = writeMigrationsFolder(join(dir, 'broken'), APP_MIGRATIONS);
+    writeFileSync(join(broken, 'meta', '_journal.json'), '{"entries": [');
+    const result = await runProbe('db', config(url, broken));
+    expect(result).toMatchObject({ status: 'failed', reason: 'migration_journal', observations: { pgUp: 1 } });
+  });
+
+  it('passes without a migrations folder, saying migrations were not compared', async () => {
+    const url = await database('no_journal');
+    await applyMigrations(url, APP_MIGRATIONS);
+    const result = await runProbe('db', config(url, null));
+    expect(result.status).toBe('passed');
+    expect(result.observations).toMatchObject({ pgUp: 1, migrationsCompared: false, migrationsApplied: 2, tablesMissing: [] });
+    expect(result.observations?.migrationsNote).toMatch(/not compared/);
+  });
+
+  it('fails db_auth on a wrong password, without printing either password', async () => {
+    const wrong = pgServer.url().replace(encodeURIComponent(pgServer.password), 'not-the-password');
+    const result = await runProbe('db', config(wrong));
+    expect(result).toMatchObject({ status: 'failed', reason: 'db_auth', observations: { pgUp: 0 } });
+    expect(JSON.stringify(result)).not.toContain('not-the-password');
+  });
+
+  it('fails db_unreachable when the server is down', async () => {
+    const port = await freePort();
+    const result = await runProbe('db', config(`postgresql://postgres:secret-pw@127.0.0.1:${port}/postgres`));
+    expect(result).toMatchObject({ status: 'failed', reason: 'db_unreachable', observations: { pgUp: 0 } });
+    expect(JSON.stringify(result)).not.toContain('secret-pw');
+  });
+
+  it('is skipped (not_configured), never passed, without a database URL', async () => {
+    const result = await runProbe('db', config(undefined));
+    expect(result).toMatchObject({ status: 'skipped', reason: 'not_configured', message: 'no database URL configured (SENTINEL_DATABASE_URL)' });
+  });
+
+  it('fails timeout at the deadline when the server accepts but never answers', async () => {
+    const { createServer } = await import('node:net');
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as { port: number }).port;
+    const started = Date.now();
+    const result = await runProbe('db', config(`postgresql://postgres:x@127.0.0.1:${port}/postgres`), { timeoutMs: 400 });
+    const elapsed = Date.now() - started;
+    silent.close();
+    expect(result).toMatchObject({ status: 'failed', reason: 'timeout' });
+    expect(elapsed).toBeLessThan(400 + 300);
+  });
+});

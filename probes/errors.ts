@@ -1,0 +1,165 @@
+/**
+ * The one error classifier (style practice 5): every error a probe can meet — pg, undici/fetch,
+ * node:tls, openid-client/oauth4webapi, DOMException aborts — maps to one bounded Reason plus a
+ * one-line message. Messages never carry raw URLs with credentials; the runner redacts them again.
+ */
+import type { Reason } from '../core/result.ts';
+
+export interface Classified {
+  reason: Reason;
+  message: string;
+}
+
+/** A failure a probe raises on purpose: the reason is already known. */
+export class ProbeFailure extends Error {
+  readonly reason: Reason;
+  constructor(reason: Reason, message: string) {
+    super(message);
+    this.name = 'ProbeFailure';
+    this.reason = reason;
+  }
+}
+
+interface ErrorLike {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+}
+
+const TLS_VERIFY_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+]);
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_ABORTED',
+  'ETIMEDOUT',
+  'OAUTH_TIMEOUT',
+  'OAUTH_ABORT',
+  'ABORT_ERR',
+  '57014', // query_canceled: statement_timeout
+]);
+
+const BAD_RESPONSE_CODES = new Set([
+  'OAUTH_RESPONSE_IS_NOT_JSON',
+  'OAUTH_RESPONSE_IS_NOT_CONFORM',
+  'OAUTH_INVALID_RESPONSE',
+  'OAUTH_INVALID_SERVER_METADATA',
+  'OAUTH_PARSE_ERROR',
+  'OAUTH_RESPONSE_BODY_ERROR',
+  'OAUTH_MISSING_SERVER_METADATA',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_INFO',
+]);
+
+/** The error and its causes (fetch wraps the real error in `cause`; AggregateError holds several). */
+function chain(error: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  const queue: unknown[] = [error];
+  while (queue.length > 0 && out.length < 10) {
+    const next = queue.shift();
+    if (!next || typeof next !== 'object') continue;
+    const e = next as ErrorLike;
+    out.push(e);
+    if (e.cause) queue.push(e.cause);
+    if (Array.isArray(e.errors)) queue.push(...e.errors);
+  }
+  return out;
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}
+
+function messageOf(e: ErrorLike | undefined): string {
+  return e && typeof e.message === 'string' && e.message ? e.message : 'unknown error';
+}
+
+function reasonForCode(code: string, scope: ClassifyScope): Reason | undefined {
+  if (TIMEOUT_CODES.has(code)) return 'timeout';
+  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return scope === 'db' ? 'db_unreachable' : 'connect_refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL') return 'dns';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'ERR_SOCKET_CLOSED') return 'connection_reset';
+  if (code === 'CERT_HAS_EXPIRED') return 'tls_expiry';
+  if (TLS_VERIFY_CODES.has(code)) return 'tls_verify';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') return 'tls_hostname';
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO') return 'tls_handshake';
+  if (code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') return 'issuer_mismatch';
+  if (BAD_RESPONSE_CODES.has(code)) return 'bad_response';
+  // PostgreSQL SQLSTATE (five characters)
+  if (/^[0-9]{2}[0-9A-Z]{3}$/.test(code)) {
+    if (code.startsWith('28') || code === '3D000') return 'db_auth';
+    if (code === '42P01' || code === '3F000' || code === '42703') return 'db_schema';
+    if (code === '57P01' || code === '57P02' || code === '57P03' || code.startsWith('08')) return 'db_unreachable';
+    return 'db_query';
+  }
+  return undefined;
+}
+
+/** pg reports its client-side timeouts and lost connections only in the message. */
+function reasonForMessage(message: string, scope: ClassifyScope): Reason | undefined {
+  if (/query read timeout|connection timeout|timeout exceeded when trying to connect|timed? ?out/i.test(message)) return 'timeout';
+  if (/connection terminated unexpectedly|socket hang up|other side closed|socket closed/i.test(message)) {
+    return scope === 'db' ? 'db_unreachable' : 'connection_reset';
+  }
+  if (/password authentication failed|no pg_hba\.conf entry|SASL/i.test(message)) return 'db_auth';
+  if (/unexpected "iss"|issuer.*(mismatch|does not match)/i.test(message)) return 'issuer_mismatch';
+  return undefined;
+}
+
+export type ClassifyScope = 'http' | 'db' | 'tls';
+
+/**
+ * Map any thrown value to a bounded reason and a one-line message. `scope` only changes how a
+ * refused/closed connection is named (the db probe calls it `db_unreachable`, like pg_up = 0).
+ */
+export function classify(error: unknown, scope: ClassifyScope = 'http'): Classified {
+  if (error instanceof ProbeFailure) return { reason: error.reason, message: oneLine(error.message) };
+  const links = chain(error);
+  const top = links[0];
+  for (const e of links) {
+    const name = typeof e.name === 'string' ? e.name : '';
+    if (name === 'TimeoutError' || name === 'AbortError') return { reason: 'timeout', message: oneLine(timeoutMessage(e)) };
+  }
+  for (const e of links) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (!code) continue;
+    const reason = reasonForCode(code, scope);
+    if (reason) return { reason, message: oneLine(describe(top, e, code)) };
+  }
+  for (const e of links) {
+    const reason = reasonForMessage(messageOf(e), scope);
+    if (reason) return { reason, message: oneLine(describe(top, e)) };
+  }
+  if (error instanceof SyntaxError) return { reason: 'bad_response', message: oneLine(`response is not valid JSON: ${error.message}`) };
+  return { reason: 'unexpected', message: oneLine(links.length > 0 ? describe(top, links[links.length - 1]) : String(error)) };
+}
+
+function timeoutMessage(e: ErrorLike): string {
+  const text = messageOf(e);
+  return /deadline|timed? ?out/i.test(text) ? text : `deadline exceeded (${text})`;
+}
+
+/** "fetch failed: connect ECONNREFUSED 127.0.0.1:1 (ECONNREFUSED)" — the wrapper and the real cause. */
+function describe(top: ErrorLike | undefined, cause: ErrorLike | undefined, code?: string): string {
+  const outer = messageOf(top);
+  const inner = messageOf(cause);
+  const text = top === cause || outer === inner ? inner : `${outer}: ${inner}`;
+  return code && !text.includes(code) ? `${text} (${code})` : text;
+}

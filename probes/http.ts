@@ -1,0 +1,54 @@
+/**
+ * HTTP for the probes: undici's own fetch with a per-probe Agent that trusts the configured CA,
+ * never follows redirects unless asked, and records how long each new connection took (TCP + TLS),
+ * so app-health can report a connect phase without guessing.
+ */
+import { Agent, buildConnector, fetch, type RequestInit, type Response } from 'undici';
+import { trustContext } from './trust.ts';
+import type { ProbeContext } from './types.ts';
+
+export interface ProbeHttp {
+  /** fetch bound to the probe's Agent and deadline; `redirect` defaults to 'manual'. */
+  fetch(url: string | URL, init?: RequestInit): Promise<Response>;
+  /** Milliseconds each new connection took, in order of opening. */
+  connectTimings: number[];
+  close(): Promise<void>;
+}
+
+export function createProbeHttp(ctx: ProbeContext): ProbeHttp {
+  const secureContext = trustContext(ctx.caCerts);
+  const connectTimings: number[] = [];
+  const connector = buildConnector({ ...(secureContext ? { secureContext } : {}) });
+  const agent = new Agent({
+    connect(options, callback) {
+      const started = performance.now();
+      connector(options, (...args) => {
+        connectTimings.push(Math.round(performance.now() - started));
+        callback(...args);
+      });
+    },
+  });
+  return {
+    connectTimings,
+    fetch: (url, init = {}) => fetch(url, { redirect: 'manual', ...init, signal: init.signal ?? ctx.signal, dispatcher: agent }),
+    close: async () => {
+      await agent.destroy().catch(() => undefined);
+    },
+  };
+}
+
+/** Run `fn` with a ProbeHttp and always release its sockets. */
+export async function withProbeHttp<T>(ctx: ProbeContext, fn: (http: ProbeHttp) => Promise<T>): Promise<T> {
+  const http = createProbeHttp(ctx);
+  try {
+    return await fn(http);
+  } finally {
+    await http.close();
+  }
+}
+
+/** Read at most `limit` characters of a body (a broken server must not make us buffer forever). */
+export async function readText(response: Response, limit = 512 * 1024): Promise<string> {
+  const text = await response.text();
+  return text.length > limit ? text.slice(0, limit) : text;
+}

@@ -1,0 +1,151 @@
+/**
+ * `login-v2-redirect` probe, HTTP only: start the app's sign-in exactly as the browser does, check the
+ * authorize URL Better Auth built, ask the IdP for it without following the redirect, and require
+ * Zitadel's Login V2 location, then that the login page answers 200.
+ *
+ * Cost: this makes ONE `POST /api/auth/sign-in/social`, which Better Auth rate-limits to 3 per 10 s
+ * per IP in production and which writes one `verifications` row (expires in 10 min). The state and
+ * code_challenge values never reach the output: only their presence and length are asserted.
+ */
+import type { Config } from '../core/config.ts';
+import type { LoginUi } from '../core/observations.ts';
+import { Assertions } from './assertions.ts';
+import { ProbeFailure } from './errors.ts';
+import { readText, withProbeHttp, type ProbeHttp } from './http.ts';
+import { failedWith, fromAssertions } from './outcome.ts';
+import type { ProbeFn } from './types.ts';
+
+const MAX_LOGIN_PAGE_REDIRECTS = 5;
+
+/** Start sign-in; returns the authorize URL. */
+async function startSignIn(config: Config, http: ProbeHttp, observations: Record<string, unknown>): Promise<URL> {
+  const origin = new URL(config.appUrl).origin;
+  const response = await http.fetch(`${config.appUrl}/api/auth/sign-in/social`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin, accept: 'application/json' },
+    body: JSON.stringify({ provider: 'zitadel', callbackURL: '/admin' }),
+  });
+  const text = await readText(response, 16 * 1024);
+  observations.httpStatusCode = response.status;
+  observations.signInStatusCode = response.status;
+  if (response.status === 429) throw new ProbeFailure('rate_limited', `sign-in: POST /api/auth/sign-in/social answered 429 (retry after ${response.headers.get('x-retry-after') ?? '?'} s)`);
+  if (response.status === 404 && /provider not found/i.test(text)) throw new ProbeFailure('sign_in_error', 'sign-in: 404 "Provider not found" — the zitadel provider is not registered (ZITADEL_ISSUER_URL / ZITADEL_CLIENT_ID)');
+  if (response.status !== 200) throw new ProbeFailure('http_status', `sign-in: POST /api/auth/sign-in/social answered ${response.status}, expected 200`);
+  let url: unknown;
+  try {
+    url = (JSON.parse(text) as { url?: unknown }).url;
+  } catch {
+    throw new ProbeFailure('bad_response', 'sign-in: response is not JSON');
+  }
+  if (typeof url !== 'string') throw new ProbeFailure('bad_response', 'sign-in: response has no "url"');
+  try {
+    return new URL(url);
+  } catch {
+    throw new ProbeFailure('bad_response', 'sign-in: "url" is not an absolute URL');
+  }
+}
+
+function checkAuthorizeUrl(config: Config, authorize: URL, assertions: Assertions): void {
+  const q = authorize.searchParams;
+  assertions.equal('authorize endpoint', `${authorize.origin}${authorize.pathname}`, `${config.issuer}/oauth/v2/authorize`, 'authorize_mismatch');
+  const clientId = q.get('client_id');
+  if (config.clientId) assertions.equal('client_id', clientId, config.clientId, 'authorize_mismatch');
+  else assertions.check('client_id', !!clientId, clientId, 'non-empty', 'authorize_mismatch');
+  assertions.equal('redirect_uri', q.get('redirect_uri'), `${config.appUrl}/api/auth/callback/zitadel`, 'redirect_uri_mismatch');
+  assertions.equal('response_type', q.get('response_type'), 'code', 'authorize_mismatch');
+  assertions.equal('scope', q.get('scope'), config.scopes.join(' '), 'authorize_mismatch');
+  assertions.equal('code_challenge_method', q.get('code_challenge_method'), 'S256', 'authorize_mismatch');
+  const challenge = q.get('code_challenge') ?? '';
+  assertions.check('code_challenge', /^[A-Za-z0-9_-]{43}$/.test(challenge), `${challenge.length} chars`, '43 base64url chars', 'authorize_mismatch');
+  const state = q.get('state') ?? '';
+  assertions.check('state', state.length > 0, state.length > 0 ? 'present' : 'missing', 'present', 'authorize_mismatch');
+}
+
+/** Query-free location, safe to print (authRequest ids and state stay out of reports). */
+function pathOnly(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+async function askIdp(config: Config, http: ProbeHttp, authorize: URL, observations: Record<string, unknown>, assertions: Assertions): Promise<URL | undefined> {
+  const response = await http.fetch(authorize, { headers: { accept: 'text/html' } });
+  await readText(response, 64 * 1024).catch(() => '');
+  observations.httpStatusCode = response.status;
+  observations.authorizeStatusCode = response.status;
+  const issuer = new URL(config.issuer);
+  observations.authorizeHost = authorize.host;
+  const locationHeader = response.headers.get('location');
+  if (![302, 303].includes(response.status) || !locationHeader) {
+    observations.loginUi = 'unknown' satisfies LoginUi;
+    assertions.check('authorize response', false, `${response.status}${locationHeader ? ' with Location' : ' without Location'}`, '302/303 to the Login V2 UI', 'idp_error');
+    return undefined;
+  }
+  const location = new URL(locationHeader, config.issuer);
+  observations.loginPath = location.pathname;
+  const redirectUri = `${config.appUrl}/api/auth/callback/zitadel`;
+  if (pathOnly(location) === redirectUri && location.searchParams.has('error')) {
+    observations.loginUi = 'unknown' satisfies LoginUi;
+    const error = location.searchParams.get('error') ?? '';
+    const description = location.searchParams.get('error_description') ?? '';
+    const reason = /redirect/i.test(`${error} ${description}`) ? 'redirect_uri_mismatch' : 'idp_error';
+    assertions.check('authorize response', false, `redirect to the app with error=${error}`, 'redirect to the Login V2 UI', reason);
+    return undefined;
+  }
+  const expectedPath = `${issuer.pathname.replace(/\/$/, '')}${config.loginBasePath}/login`;
+  const isV1 = location.pathname.startsWith(`${issuer.pathname.replace(/\/$/, '')}/ui/login/`);
+  const isV2 = location.pathname === expectedPath && (location.searchParams.get('authRequest') ?? '').startsWith('V2_');
+  observations.loginUi = (isV2 ? 'v2' : isV1 ? 'v1' : 'unknown') satisfies LoginUi;
+  if (location.host !== issuer.host || location.protocol !== issuer.protocol) {
+    assertions.check('login location host', false, location.origin, issuer.origin, 'login_wrong_host');
+    return undefined;
+  }
+  if (isV1) {
+    assertions.check('login location', false, location.pathname, `${expectedPath}?authRequest=V2_…`, 'login_v1');
+    return undefined;
+  }
+  const shape = `${location.pathname}?authRequest=${(location.searchParams.get('authRequest') ?? '').startsWith('V2_') ? 'V2_…' : '(not V2_)'}`;
+  if (!assertions.check('login location', isV2, shape, `${expectedPath}?authRequest=V2_…`, 'idp_error')) return undefined;
+  return location;
+}
+
+/** GET the login page, following redirects only inside the IdP's origin. */
+async function openLoginPage(config: Config, http: ProbeHttp, start: URL, observations: Record<string, unknown>, assertions: Assertions): Promise<void> {
+  const issuerOrigin = new URL(config.issuer).origin;
+  let url = start;
+  for (let hop = 0; hop <= MAX_LOGIN_PAGE_REDIRECTS; hop++) {
+    const response = await http.fetch(url, { headers: { accept: 'text/html' } });
+    await readText(response).catch(() => '');
+    observations.httpStatusCode = response.status;
+    observations.loginPageStatusCode = response.status;
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location) {
+      const next = new URL(location, url);
+      if (next.origin !== issuerOrigin) {
+        assertions.check('login page', false, `redirect to ${next.origin}`, `200 inside ${issuerOrigin}`, 'login_page_error');
+        return;
+      }
+      url = next;
+      continue;
+    }
+    assertions.equal('login page status', response.status, 200, 'login_page_error');
+    return;
+  }
+  assertions.check('login page', false, `more than ${MAX_LOGIN_PAGE_REDIRECTS} redirects`, '200', 'login_page_error');
+}
+
+export const loginV2RedirectProbe: ProbeFn = async (config, ctx) => {
+  const observations: Record<string, unknown> = { httpStatusCode: 0, loginUi: 'unknown' satisfies LoginUi };
+  const assertions = new Assertions();
+  try {
+    await withProbeHttp(ctx, async (http) => {
+      const authorize = await startSignIn(config, http, observations);
+      checkAuthorizeUrl(config, authorize, assertions);
+      // A wrong authorize host would send our request elsewhere; stop before asking it.
+      if (assertions.firstFailure?.name === 'authorize endpoint') return;
+      const login = await askIdp(config, http, authorize, observations, assertions);
+      if (login) await openLoginPage(config, http, login, observations, assertions);
+    });
+  } catch (error) {
+    return failedWith('login-v2-redirect', error, 'http', assertions, observations);
+  }
+  return fromAssertions('login-v2-redirect', assertions, observations);
+};

@@ -1,0 +1,96 @@
+/**
+ * The probe runner (style practice 1 and 6): it owns the deadline, the timing, the error capture and
+ * the redaction, so each probe stays a plain function of its protocol. `runProbe` never throws and
+ * never outlives its deadline — a probe that ignores its signal still yields failed/timeout on time.
+ */
+import { readFile } from 'node:fs/promises';
+import { collectSecrets, type Config } from '../core/config.ts';
+import { createRedactor } from '../core/redact.ts';
+import type { CheckResult, ProbeCheckId } from '../core/result.ts';
+import { classify } from './errors.ts';
+import { probes } from './registry.ts';
+import { probeTarget } from './targets.ts';
+import type { ProbeContext, ProbeFn } from './types.ts';
+
+export interface RunProbeOptions {
+  /** Deadline of this probe; default config.timeouts.probeMs. */
+  timeoutMs?: number;
+  now?: () => Date;
+}
+
+export interface RunProbesOptions extends RunProbeOptions {
+  /** How many probes run at once; default all of them. */
+  concurrency?: number;
+}
+
+async function readCaCerts(config: Config): Promise<string | undefined> {
+  if (!config.tls.caCertPath) return undefined;
+  return readFile(config.tls.caCertPath, 'utf8');
+}
+
+export function runProbe(id: ProbeCheckId, config: Config, options: RunProbeOptions = {}): Promise<CheckResult> {
+  return runWithDeadline(id, probes[id], config, options);
+}
+
+/** runProbe with the probe function passed in (tests exercise the deadline with misbehaving probes). */
+export async function runWithDeadline(id: ProbeCheckId, probe: ProbeFn, config: Config, options: RunProbeOptions = {}): Promise<CheckResult> {
+  const now = options.now ?? (() => new Date());
+  const timeoutMs = options.timeoutMs ?? config.timeouts.probeMs;
+  const startedAt = now();
+  const started = performance.now();
+  const redact = createRedactor(collectSecrets(config));
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  // The deadline aborts the probe's signal and, independently, settles the race below.
+  const deadline = new Promise<CheckResult>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort(new DOMException(`deadline of ${timeoutMs} ms exceeded`, 'TimeoutError'));
+      resolve({ id, kind: 'probe', status: 'failed', reason: 'timeout', message: `${id}: no result within the deadline of ${timeoutMs} ms`, startedAt: '', durationMs: 0 });
+    }, timeoutMs);
+  });
+
+  const attempt = (async (): Promise<CheckResult> => {
+    const caCerts = await readCaCerts(config);
+    const remainingMs = () => Math.max(1, Math.round(timeoutMs - (performance.now() - started)));
+    const ctx: ProbeContext = { signal: controller.signal, now, remainingMs, ...(caCerts ? { caCerts } : {}) };
+    return probe(config, ctx);
+  })().catch((error: unknown): CheckResult => {
+    const { reason, message } = classify(error, id === 'db' ? 'db' : id === 'tls' ? 'tls' : 'http');
+    return { id, kind: 'probe', status: 'failed', reason, message, startedAt: '', durationMs: 0 };
+  });
+
+  let result: CheckResult;
+  try {
+    result = await Promise.race([attempt, deadline]);
+  } finally {
+    clearTimeout(timer);
+    // Tell a probe that finished (or lost the race) to release whatever it still holds.
+    if (!controller.signal.aborted) controller.abort(new DOMException('probe finished', 'AbortError'));
+  }
+  const finished: CheckResult = {
+    ...result,
+    id,
+    kind: 'probe',
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - started),
+    target: probeTarget(id, config),
+  };
+  if (finished.status !== 'failed' && finished.status !== 'skipped') delete finished.reason;
+  else if (!finished.reason) finished.reason = 'unexpected';
+  return redact.deep(finished);
+}
+
+/** Run several probes, at most `concurrency` at a time; results keep the order of `ids`. */
+export async function runProbes(ids: readonly ProbeCheckId[], config: Config, options: RunProbesOptions = {}): Promise<CheckResult[]> {
+  const concurrency = Math.max(1, options.concurrency ?? ids.length);
+  const results: CheckResult[] = new Array(ids.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const index = next++;
+      results[index] = await runProbe(ids[index]!, config, options);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
+  return results;
+}

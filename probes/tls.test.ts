@@ -1,0 +1,174 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TlsHostObservation } from '../core/observations.ts';
+import { runProbe } from './run.ts';
+import { createCa, DAY_MS, issueLeaf, type TestCa } from './test-support/certs.ts';
+import { testConfig } from './test-support/config.ts';
+import { freePort, startTls, type Running } from './test-support/servers.ts';
+
+let ca: TestCa;
+let caPath: string;
+let dir: string;
+const servers: Running[] = [];
+
+async function serve(leafOptions: Parameters<typeof issueLeaf>[1], issuer: TestCa = ca) {
+  const leaf = await issueLeaf(issuer, leafOptions);
+  const server = await startTls(leaf.chainPem, leaf.keyPem);
+  servers.push(server);
+  return { server, leaf };
+}
+
+function config(hosts: string[]) {
+  return testConfig({ appUrl: 'https://app.invalid', issuer: 'https://idp.invalid', tls: { hosts, caCertPath: caPath } });
+}
+
+function hostsOf(result: { observations?: Record<string, unknown> }): TlsHostObservation[] {
+  return result.observations?.hosts as TlsHostObservation[];
+}
+
+beforeAll(async () => {
+  ca = await createCa('Sentinel Test CA');
+  dir = mkdtempSync(join(tmpdir(), 'sentinel-tls-'));
+  caPath = join(dir, 'ca.pem');
+  writeFileSync(caPath, ca.certPem);
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('tls probe', () => {
+  it('passes a valid 90-day certificate trusted through the configured CA, with exact expiry and details', async () => {
+    const { server, leaf } = await serve({ daysLeft: 90 });
+    const result = await runProbe('tls', config([server.url]));
+    expect(result.message).toBeUndefined();
+    expect(result.status).toBe('passed');
+    expect(result.reason).toBeUndefined();
+    expect(result.warnings).toBeUndefined();
+    const [host] = hostsOf(result);
+    expect(host).toMatchObject({
+      target: server.url,
+      status: 'ok',
+      verified: true,
+      hostnameMatch: true,
+      earliestExpirySeconds: leaf.notAfter.getTime() / 1000,
+      earliestExpiry: leaf.notAfter.toISOString(),
+      tlsVersion: 'TLS 1.3',
+      cipher: 'TLS_AES_256_GCM_SHA384',
+      issuer: 'CN=Sentinel Test CA',
+      subject: 'CN=localhost',
+      sans: ['DNS:localhost', 'IP Address:127.0.0.1'],
+    });
+    expect(host?.servername).toBeUndefined(); // an IP gets no SNI
+    expect(host?.daysLeft).toBeGreaterThanOrEqual(89.9);
+    expect(result.target).toBe(server.url);
+  });
+
+  it('sends SNI for a host name', async () => {
+    const { server } = await serve({ daysLeft: 90 });
+    const result = await runProbe('tls', config([`localhost:${server.port}`]));
+    expect(result.status).toBe('passed');
+    await expect.poll(() => server.servernames).toEqual(['localhost']);
+    expect(hostsOf(result)[0]?.servername).toBe('localhost');
+  });
+
+  it('warns but passes at 15 days (inside warn 21, outside fail 7)', async () => {
+    const { server } = await serve({ daysLeft: 15 });
+    const result = await runProbe('tls', config([server.url]));
+    expect(result.status).toBe('passed');
+    expect(result.reason).toBeUndefined();
+    expect(result.warnings).toEqual(['tls_expiry_soon']);
+    expect(hostsOf(result)[0]).toMatchObject({ status: 'warn', reason: 'tls_expiry_soon', verified: true });
+  });
+
+  it('judges days left by the injected clock', async () => {
+    const { server } = await serve({ daysLeft: 90 });
+    const eightyDaysOn = () => new Date(Date.now() + 80 * DAY_MS);
+    const result = await runProbe('tls', config([server.url]), { now: eightyDaysOn });
+    expect(result).toMatchObject({ status: 'passed', warnings: ['tls_expiry_soon'] });
+    expect(hostsOf(result)[0]?.daysLeft).toBeGreaterThanOrEqual(9.9);
+    expect(hostsOf(result)[0]?.daysLeft).toBeLessThan(10.1);
+  });
+
+  it('fails tls_expiry at 3 days', async () => {
+    const { server } = await serve({ daysLeft: 3 });
+    const result = await runProbe('tls', config([server.url]));
+    expect(result.status).toBe('failed');
+    expect(result.reason).toBe('tls_expiry');
+    expect(result.message).toMatch(/expires in 2\.9 days/);
+  });
+
+  it('fails tls_expiry on an expired certificate and still reports its expiry', async () => {
+    const { server, leaf } = await serve({ daysLeft: -2 });
+    const result = await runProbe('tls', config([server.url]));
+    expect(result.status).toBe('failed');
+    expect(result.reason).toBe('tls_expiry');
+    expect(hostsOf(result)[0]).toMatchObject({ verified: false, verifyError: 'CERT_HAS_EXPIRED', earliestExpirySeconds: leaf.notAfter.getTime() / 1000, status: 'fail' });
+  });
+
+  it('fails tls_hostname when the certificate does not cover the host', async () => {
+    const { server } = await serve({ daysLeft: 90, dnsNames: ['wrong-host.example'], ipAddresses: [] });
+    const result = await runProbe('tls', config([server.url]));
+    expect(result.status).toBe('failed');
+    expect(result.reason).toBe('tls_hostname');
+    expect(hostsOf(result)[0]).toMatchObject({ verified: true, hostnameMatch: false });
+  });
+
+  it('fails tls_verify for an untrusted issuer and keeps the expiry (blackbox loses it)', async () => {
+    const rogue = await createCa('Rogue CA');
+    const { server, leaf } = await serve({ daysLeft: 40 }, rogue);
+    const result = await runProbe('tls', config([server.url]));
+    expect(result.status).toBe('failed');
+    expect(result.reason).toBe('tls_verify');
+    expect(hostsOf(result)[0]).toMatchObject({
+      verified: false,
+      verifyError: 'SELF_SIGNED_CERT_IN_CHAIN', // the server sends the rogue root along
+      hostnameMatch: true,
+      earliestExpirySeconds: leaf.notAfter.getTime() / 1000,
+      issuer: 'CN=Rogue CA',
+    });
+  });
+
+  it('fails tls_verify without the custom CA (only the system roots)', async () => {
+    const { server } = await serve({ daysLeft: 90 });
+    const cfg = testConfig({ appUrl: 'https://app.invalid', issuer: 'https://idp.invalid', tls: { hosts: [server.url] } });
+    const result = await runProbe('tls', cfg);
+    expect(result.status).toBe('failed');
+    expect(result.reason).toBe('tls_verify');
+  });
+
+  it('reports every host; the check takes the worst status and the first failing host', async () => {
+    const good = await serve({ daysLeft: 90 });
+    const soon = await serve({ daysLeft: 15 });
+    const closed = await freePort();
+    const result = await runProbe('tls', config([good.server.url, soon.server.url, `127.0.0.1:${closed}`]));
+    expect(result.status).toBe('failed');
+    expect(result.reason).toBe('connect_refused');
+    expect(result.warnings).toEqual(['tls_expiry_soon']);
+    expect(hostsOf(result).map((h) => h.status)).toEqual(['ok', 'warn', 'fail']);
+    expect(result.message).toContain(`127.0.0.1:${closed}`);
+  });
+
+  it('fails timeout at the deadline when the peer never completes the handshake', async () => {
+    const { createServer } = await import('node:net');
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as { port: number }).port;
+    const started = Date.now();
+    const result = await runProbe('tls', config([`127.0.0.1:${port}`]), { timeoutMs: 400 });
+    const elapsed = Date.now() - started;
+    silent.close();
+    expect(result.status).toBe('failed');
+    expect(result.reason).toBe('timeout');
+    expect(elapsed).toBeLessThan(400 + 300);
+  });
+
+  it('defaults to the app, IdP and Coolify https hosts', async () => {
+    const cfg = testConfig({ appUrl: 'http://127.0.0.1:1', issuer: 'http://127.0.0.1:2' });
+    const result = await runProbe('tls', cfg);
+    expect(result).toMatchObject({ status: 'skipped', reason: 'not_configured' });
+  });
+});

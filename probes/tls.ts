@@ -1,0 +1,182 @@
+/**
+ * `tls` probe: one handshake per host with SNI, the whole served chain read, and — unlike
+ * blackbox_exporter — expiry kept even when verification fails, with chain verification and
+ * hostname match reported separately. One handshake suffices: with rejectUnauthorized:false Node
+ * still verifies the chain against the CAs we pass and reports the result in `authorizationError`.
+ */
+import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import { connect, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
+import type { TlsHostObservation } from '../core/observations.ts';
+import type { Reason, Warning } from '../core/result.ts';
+import { classify } from './errors.ts';
+import { outcome } from './outcome.ts';
+import { defaultTlsHosts } from './targets.ts';
+import { trustContext } from './trust.ts';
+import type { ProbeContext, ProbeFn } from './types.ts';
+
+const DAY_MS = 86_400_000;
+
+interface HostPort {
+  host: string;
+  port: number;
+}
+
+export function parseHostPort(target: string): HostPort {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(target);
+  if (bracketed) return { host: bracketed[1]!, port: Number(bracketed[2] ?? 443) };
+  const [host, port] = target.split(':');
+  return { host: host!, port: Number(port ?? 443) };
+}
+
+interface Handshake {
+  chain: X509Certificate[];
+  authorized: boolean;
+  authorizationError?: string;
+  protocol: string | null;
+  cipher: string;
+}
+
+/** Everything we need from the socket, read before it is closed. */
+function readSocket(socket: TLSSocket): Handshake {
+  const cipher = socket.getCipher();
+  return {
+    chain: servedChain(socket.getPeerCertificate(true)),
+    authorized: socket.authorized,
+    ...(socket.authorizationError ? { authorizationError: String(socket.authorizationError) } : {}),
+    protocol: socket.getProtocol(),
+    cipher: cipher.standardName ?? cipher.name,
+  };
+}
+
+/** Connect, read the chain, close. Rejects on the deadline or any socket error. */
+function handshake(target: HostPort, servername: string | undefined, ctx: ProbeContext): Promise<Handshake> {
+  return new Promise((resolve, reject) => {
+    if (ctx.signal.aborted) return reject(ctx.signal.reason);
+    const socket = connect({
+      host: target.host,
+      port: target.port,
+      ...(servername ? { servername } : {}),
+      rejectUnauthorized: false,
+      // Hostname is judged separately below; keep `authorized` about the chain alone.
+      checkServerIdentity: () => undefined,
+      ...(ctx.caCerts ? { secureContext: trustContext(ctx.caCerts) } : {}),
+    });
+    // A late second error (after we settled) must not become an uncaught 'error' event.
+    socket.on('error', () => undefined);
+    const onAbort = () => socket.destroy(ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('aborted'));
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const done = () => ctx.signal.removeEventListener('abort', onAbort);
+    socket.once('secureConnect', () => {
+      done();
+      try {
+        resolve(readSocket(socket));
+      } catch (error) {
+        reject(error);
+      } finally {
+        socket.end();
+        socket.destroy();
+      }
+    });
+    socket.once('error', (error) => {
+      done();
+      socket.destroy();
+      reject(error);
+    });
+  });
+}
+
+/** Leaf first, following issuerCertificate until the chain ends or points at itself. */
+function servedChain(peer: DetailedPeerCertificate): X509Certificate[] {
+  const chain: X509Certificate[] = [];
+  const seen = new Set<string>();
+  let node: DetailedPeerCertificate | undefined = peer;
+  while (node && node.raw && !seen.has(node.fingerprint256)) {
+    seen.add(node.fingerprint256);
+    chain.push(new X509Certificate(node.raw));
+    node = node.issuerCertificate;
+  }
+  return chain;
+}
+
+function dn(text: string): string {
+  return text.split('\n').filter(Boolean).join(',');
+}
+
+function sansOf(cert: X509Certificate): string[] {
+  return cert.subjectAltName ? cert.subjectAltName.split(/,\s*/).filter(Boolean) : [];
+}
+
+const TLS_VERSION_NAMES: Record<string, string> = { TLSv1: 'TLS 1.0', 'TLSv1.1': 'TLS 1.1', 'TLSv1.2': 'TLS 1.2', 'TLSv1.3': 'TLS 1.3' };
+
+interface HostVerdict {
+  observation: TlsHostObservation;
+  reason?: Reason;
+  message?: string;
+}
+
+async function checkHost(target: string, warnDays: number, failDays: number, ctx: ProbeContext): Promise<HostVerdict> {
+  const hostPort = parseHostPort(target);
+  const servername = isIP(hostPort.host) ? undefined : hostPort.host;
+  let result: Handshake;
+  try {
+    result = await handshake(hostPort, servername, ctx);
+  } catch (error) {
+    const { reason, message } = classify(error, 'tls');
+    return { observation: { target, ...(servername ? { servername } : {}), status: 'fail', reason }, reason, message: `${target}: ${message}` };
+  }
+  const { chain } = result;
+  const leaf = chain[0];
+  if (!leaf) {
+    return { observation: { target, status: 'fail', reason: 'tls_handshake' }, reason: 'tls_handshake', message: `${target}: no certificate served` };
+  }
+  const earliest = chain.reduce((min, cert) => Math.min(min, new Date(cert.validTo).getTime()), Number.POSITIVE_INFINITY);
+  const daysLeft = Math.floor(((earliest - ctx.now().getTime()) / DAY_MS) * 10) / 10;
+  const verifyError = result.authorizationError;
+  const hostnameMatch = servername ? leaf.checkHost(servername) !== undefined : leaf.checkIP(hostPort.host) !== undefined;
+  const observation: TlsHostObservation = {
+    target,
+    ...(servername ? { servername } : {}),
+    earliestExpiry: new Date(earliest).toISOString(),
+    earliestExpirySeconds: Math.floor(earliest / 1000),
+    daysLeft,
+    verified: result.authorized,
+    ...(verifyError ? { verifyError } : {}),
+    hostnameMatch,
+    tlsVersion: TLS_VERSION_NAMES[result.protocol ?? ''] ?? 'unknown',
+    cipher: result.cipher,
+    issuer: dn(leaf.issuer),
+    subject: dn(leaf.subject),
+    sans: sansOf(leaf),
+    status: 'ok',
+  };
+  const expiry = new Date(earliest).toISOString();
+  const fail = (reason: Reason, message: string): HostVerdict => ({ observation: { ...observation, status: 'fail', reason }, reason, message: `${target}: ${message}` });
+  if (daysLeft <= 0) return fail('tls_expiry', `certificate expired at ${expiry}`);
+  if (!result.authorized) return fail('tls_verify', `chain does not verify (${verifyError ?? 'unknown'}); expires ${expiry}`);
+  if (!hostnameMatch) return fail('tls_hostname', `certificate does not cover ${servername ?? hostPort.host} (SANs: ${sansOf(leaf).join(', ') || 'none'})`);
+  if (daysLeft < failDays) return fail('tls_expiry', `certificate expires in ${daysLeft} days (${expiry}), fail threshold ${failDays} days`);
+  if (daysLeft < warnDays) return { observation: { ...observation, status: 'warn', reason: 'tls_expiry_soon' } };
+  return { observation };
+}
+
+export const tlsProbe: ProbeFn = async (config, ctx) => {
+  const hosts = config.tls.hosts ?? defaultTlsHosts(config);
+  if (hosts.length === 0) {
+    return outcome('tls', { status: 'skipped', reason: 'not_configured', message: 'no https host to check (set SENTINEL_TLS_HOSTS or use https URLs)' });
+  }
+  const verdicts = await Promise.all(hosts.map((host) => checkHost(host, config.tls.warnDays, config.tls.failDays, ctx)));
+  const observations = { hosts: verdicts.map((v) => v.observation) };
+  const assertions = verdicts.map((v) => ({
+    name: `${v.observation.target} certificate`,
+    ok: v.observation.status !== 'fail',
+    observed: v.observation.daysLeft === undefined ? v.observation.reason : `${v.observation.daysLeft} days left, verified ${v.observation.verified}, hostname ${v.observation.hostnameMatch}`,
+    expected: `>= ${config.tls.failDays} days left, verified true, hostname true`,
+  }));
+  const failed = verdicts.find((v) => v.reason);
+  const warnings: Warning[] = verdicts.some((v) => v.observation.status === 'warn') ? ['tls_expiry_soon'] : [];
+  const base = { id: 'tls' as const, kind: 'probe' as const, startedAt: '', durationMs: 0, assertions, observations, ...(warnings.length ? { warnings } : {}) };
+  if (failed) return { ...base, status: 'failed', reason: failed.reason!, message: failed.message! };
+  const soon = verdicts.filter((v) => v.observation.status === 'warn').map((v) => `${v.observation.target} expires in ${v.observation.daysLeft} days`);
+  return { ...base, status: 'passed', ...(soon.length ? { message: soon.join('; ') } : {}) };
+};

@@ -1,0 +1,288 @@
+import { createServer } from 'node:net';
+import { inspect } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { configSchema, type Config } from './config.ts';
+import { CoolifyError, coolifyDriver, createCoolifyClient, deploymentFailure, type CoolifyClient } from './coolify.ts';
+import { createRedeployDriver } from './redeploy.ts';
+import { startFakeCoolify, type FakeCoolify } from './test-support/coolify-fake.ts';
+
+// Distinctive so a leak anywhere (message, cause, inspect output) is unmistakable.
+const TOKEN = '7|sekrit-TOKEN-4f9a0c2e-never-print-me';
+const READ_ONLY = '8|read-only-TOKEN-b1d2e3f4';
+const DEPLOY_ONLY = '9|deploy-only-TOKEN-a1b2c3d4';
+const APP = 'k8s4w0c0ooc8sg0kgwk4o8o0';
+
+let fake: FakeCoolify;
+let client: CoolifyClient;
+
+function configFor(url: string, overrides: Partial<Config['coolify']> = {}, token = TOKEN): Config {
+  return configSchema.parse({
+    appUrl: 'https://gadgetbot.example.com',
+    issuer: 'https://auth.example.com',
+    coolify: { url, token, appUuid: APP, pollIntervalMs: 20, deployTimeoutMs: 5_000, ...overrides },
+    timeouts: { probeMs: 5_000 },
+  });
+}
+
+/** Everything a person or a log could ever see of an error, causes included. */
+function everythingPrinted(error: unknown): string {
+  return `${String(error)}\n${inspect(error, { depth: 10 })}\n${JSON.stringify(error)}`;
+}
+
+async function failure(promise: Promise<unknown>): Promise<CoolifyError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CoolifyError);
+  expect(everythingPrinted(error)).not.toContain('sekrit');
+  return error as CoolifyError;
+}
+
+beforeEach(async () => {
+  fake = await startFakeCoolify({ tokens: { [TOKEN]: ['read', 'deploy'], [READ_ONLY]: ['read'], [DEPLOY_ONLY]: ['deploy'] }, appUuid: APP });
+  client = createCoolifyClient({ url: fake.url, token: TOKEN, requestTimeoutMs: 5_000 });
+});
+afterEach(async () => {
+  await client.close();
+  await fake.close();
+});
+
+describe('coolify client', () => {
+  it('deploys with POST, a Bearer token and no force parameter', async () => {
+    const queued = await client.deploy(APP);
+    expect(queued.deployment_uuid).toBe(fake.deployments[0]!.deployment_uuid);
+    expect(queued.resource_uuid).toBe(APP);
+    expect(fake.requests).toEqual([{ method: 'POST', url: `/api/v1/deploy?uuid=${APP}`, authorization: `Bearer ${TOKEN}` }]);
+  });
+
+  it('reads a deployment, the app deployment list (object or bare array, newest first) and the app status', async () => {
+    const older = fake.addDeployment('finished');
+    const newer = fake.addDeployment('in_progress');
+    expect(await client.getDeployment(older.deployment_uuid)).toMatchObject({ deployment_uuid: older.deployment_uuid, status: 'finished' });
+    const list = await client.listAppDeployments(APP, { skip: 0, take: 10 });
+    expect(list.count).toBe(2);
+    expect(list.deployments.map((d) => d.deployment_uuid)).toEqual([newer.deployment_uuid, older.deployment_uuid]);
+    fake.bareArrayList = true;
+    const bare = await client.listAppDeployments(APP);
+    expect(bare).toEqual({ count: 2, deployments: list.deployments });
+    expect(fake.requests.at(-1)!.url).toBe(`/api/v1/deployments/applications/${APP}?skip=0&take=10`);
+    expect(await client.getApplication(APP)).toEqual({ uuid: APP, name: 'gadgetbot', status: 'running:healthy' });
+  });
+
+  it('tolerates a base URL given with /api/v1 and a trailing slash', async () => {
+    const other = createCoolifyClient({ url: `${fake.url}/api/v1/`, token: TOKEN, requestTimeoutMs: 5_000 });
+    expect((await other.getApplication(APP)).status).toBe('running:healthy');
+    expect(fake.requests.at(-1)!.url).toBe(`/api/v1/applications/${APP}`);
+    await other.close();
+  });
+
+  it('401: a rejected token', async () => {
+    const bad = createCoolifyClient({ url: fake.url, token: '1|sekrit-wrong-token', requestTimeoutMs: 5_000 });
+    const error = await failure(bad.getApplication(APP));
+    expect(error.code).toBe('coolify_unauthorized');
+    expect(error.message).toBe('Coolify rejected the token (401): check SENTINEL_COOLIFY_TOKEN');
+    expect(error.httpStatus).toBe(401);
+    await bad.close();
+  });
+
+  it('403: a token without the deploy ability names it', async () => {
+    const readOnly = createCoolifyClient({ url: fake.url, token: READ_ONLY, requestTimeoutMs: 5_000 });
+    const error = await failure(readOnly.deploy(APP));
+    expect(error.code).toBe('coolify_forbidden');
+    expect(error.message).toBe(
+      'Coolify token lacks the "deploy" ability (403 "Missing required permissions: deploy") for POST /api/v1/deploy?uuid=k8s4w0c0ooc8sg0kgwk4o8o0: SENTINEL_COOLIFY_TOKEN needs read + deploy (or root)',
+    );
+    expect(everythingPrinted(error)).not.toContain(READ_ONLY);
+    await readOnly.close();
+  });
+
+  it('403: a deploy-only token (the dashboard default when ticking deploy) names the missing read ability', async () => {
+    const deployOnly = createCoolifyClient({ url: fake.url, token: DEPLOY_ONLY, requestTimeoutMs: 5_000 });
+    const error = await failure(deployOnly.getDeployment('abc'));
+    expect(error.code).toBe('coolify_forbidden');
+    expect(error.message).toBe(
+      'Coolify token lacks the "read" ability (403 "Missing required permissions: read") for GET /api/v1/deployments/abc: SENTINEL_COOLIFY_TOKEN needs read + deploy (or root)',
+    );
+    await deployOnly.close();
+  });
+
+  it('403: the API switched off in Coolify', async () => {
+    fake.apiDisabled = true;
+    const error = await failure(client.listAppDeployments(APP));
+    expect(error.code).toBe('coolify_forbidden');
+    expect(error.message).toBe('Coolify API is disabled (403 "API is disabled."): enable it in Coolify under Settings → Advanced → API Access');
+  });
+
+  it('404: a wrong application uuid and a wrong deployment uuid say which', async () => {
+    const app = await failure(client.deploy('no-such-app'));
+    expect(app.code).toBe('coolify_not_found');
+    expect(app.message).toBe('Coolify has no application with uuid "no-such-app" (404 "No resources found."): check SENTINEL_COOLIFY_APP_UUID');
+    const list = await failure(client.listAppDeployments('no-such-app'));
+    expect(list.message).toBe('Coolify has no application with uuid "no-such-app" (404 "Application not found."): check SENTINEL_COOLIFY_APP_UUID');
+    const deployment = await failure(client.getDeployment('dep-404'));
+    expect(deployment.code).toBe('coolify_not_found');
+    expect(deployment.message).toBe('Coolify has no deployment with uuid "dep-404" (404 "Deployment not found.")');
+  });
+
+  it('405: a method the endpoint does not take', async () => {
+    fake.deployMethodNotAllowed = true;
+    const error = await failure(client.deploy(APP));
+    expect(error.code).toBe('coolify_method');
+    expect(error.message).toBe(
+      'Coolify does not accept POST /api/v1/deploy?uuid=k8s4w0c0ooc8sg0kgwk4o8o0 (405 "This endpoint has changed to a POST request."): check that SENTINEL_COOLIFY_URL is Coolify\'s own base URL',
+    );
+  });
+
+  it('unreachable: nothing listens on the port', async () => {
+    const port = await closedPort();
+    const gone = createCoolifyClient({ url: `http://127.0.0.1:${port}`, token: TOKEN, requestTimeoutMs: 5_000 });
+    const error = await failure(gone.getApplication(APP));
+    expect(error.code).toBe('coolify_unreachable');
+    expect(error.message).toBe(`Coolify at http://127.0.0.1:${port} is unreachable (connection refused, ECONNREFUSED): check SENTINEL_COOLIFY_URL`);
+    expect(error.transient).toBe(true);
+    // The cause keeps the network error's code and message (useful, token-free), not the error object.
+    expect(error.cause).toMatchObject({ code: 'ECONNREFUSED', message: `connect ECONNREFUSED 127.0.0.1:${port}` });
+    await gone.close();
+  });
+
+  it('unreachable: a name DNS cannot resolve', async () => {
+    const nowhere = createCoolifyClient({ url: 'http://coolify.invalid', token: TOKEN, requestTimeoutMs: 5_000 });
+    const error = await failure(nowhere.getApplication(APP));
+    expect(error.code).toBe('coolify_unreachable');
+    expect(error.message).toMatch(/^Coolify at http:\/\/coolify\.invalid is unreachable \(DNS (name not found, ENOTFOUND|lookup failed, EAI_AGAIN)\): check SENTINEL_COOLIFY_URL$/);
+    await nowhere.close();
+  });
+
+  it('timeout: a Coolify that never answers hits the per-call deadline', async () => {
+    fake.hangPaths = ['/api/v1/applications/'];
+    const quick = createCoolifyClient({ url: fake.url, token: TOKEN, requestTimeoutMs: 200 });
+    const started = Date.now();
+    const error = await failure(quick.getApplication(APP));
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(error.code).toBe('coolify_timeout');
+    expect(error.message).toBe(`Coolify did not answer GET /api/v1/applications/${APP} within 200 ms (${fake.url})`);
+    await quick.close();
+  });
+
+  it("the caller's abort wins over the deadline and is passed back as is", async () => {
+    fake.hangPaths = ['/api/v1/applications/'];
+    const controller = new AbortController();
+    const pending = client.getApplication(APP, controller.signal);
+    controller.abort(new Error('run stopped'));
+    await expect(pending).rejects.toThrow('run stopped');
+  });
+
+  it('non-JSON: an HTML page where the API should be', async () => {
+    fake.htmlInstead = true;
+    const error = await failure(client.getDeployment('abc'));
+    expect(error.code).toBe('coolify_bad_response');
+    expect(error.message).toBe("Coolify answered GET /api/v1/deployments/abc with a body that is not JSON (200, text/html): is SENTINEL_COOLIFY_URL Coolify's base URL?");
+  });
+
+  it('a 5xx is a transient bad response', async () => {
+    fake.failPolls = 1;
+    const error = await failure(client.getDeployment('abc'));
+    expect(error.code).toBe('coolify_bad_response');
+    expect(error.message).toBe('Coolify answered GET /api/v1/deployments/abc with 503 "Service Unavailable"');
+    expect(error.transient).toBe(true);
+  });
+});
+
+describe('coolify redeploy driver', () => {
+  it('deploys, polls until finished and reports the deployment and app status', async () => {
+    fake.nextDeploy = { finalStatus: 'finished', polls: 3 };
+    const outcome = await coolifyDriver(configFor(fake.url)).redeploy(AbortSignal.timeout(10_000));
+    const id = fake.deployments[0]!.deployment_uuid;
+    expect(outcome).toEqual({ ok: true, deploymentId: id, status: 'finished', applicationStatus: 'running:healthy' });
+    const calls = fake.requests.map((r) => `${r.method} ${r.url}`);
+    expect(calls).toEqual([
+      `POST /api/v1/deploy?uuid=${APP}`,
+      ...Array(4).fill(`GET /api/v1/deployments/${id}`),
+      `GET /api/v1/applications/${APP}`,
+    ]);
+  });
+
+  it('is the driver createRedeployDriver picks when Coolify is configured', async () => {
+    const driver = await createRedeployDriver(configFor(fake.url));
+    expect(driver.name).toBe('coolify');
+    expect((await driver.redeploy(AbortSignal.timeout(10_000))).ok).toBe(true);
+  });
+
+  it('a failed deployment is a not-ok outcome with the coolify_deploy_failed message', async () => {
+    fake.nextDeploy = { finalStatus: 'failed', polls: 1 };
+    const outcome = await coolifyDriver(configFor(fake.url)).redeploy(AbortSignal.timeout(10_000));
+    const id = fake.deployments[0]!.deployment_uuid;
+    const expected = deploymentFailure(id, 'failed', APP);
+    expect(expected.code).toBe('coolify_deploy_failed');
+    expect(expected.message).toBe(`Coolify deployment "${id}" of application "${APP}" ended with status "failed": see its logs in Coolify`);
+    expect(outcome).toEqual({ ok: false, deploymentId: id, status: 'failed', applicationStatus: 'running:healthy', message: expected.message });
+  });
+
+  it('a deployment cancelled in Coolify is not ok either', async () => {
+    fake.nextDeploy = { finalStatus: 'cancelled-by-user', polls: 0 };
+    const outcome = await coolifyDriver(configFor(fake.url)).redeploy(AbortSignal.timeout(10_000));
+    expect(outcome.ok).toBe(false);
+    expect(outcome.status).toBe('cancelled-by-user');
+    expect(outcome.message).toBe(`Coolify deployment "${outcome.deploymentId}" of application "${APP}" was cancelled in Coolify (cancelled-by-user): see its logs in Coolify`);
+  });
+
+  it('retries transient poll errors and still finishes', async () => {
+    fake.nextDeploy = { finalStatus: 'finished', polls: 1 };
+    fake.failPolls = 2;
+    const outcome = await coolifyDriver(configFor(fake.url)).redeploy(AbortSignal.timeout(10_000));
+    expect(outcome.status).toBe('finished');
+    expect(fake.requests.filter((r) => r.url.startsWith('/api/v1/deployments/')).length).toBe(4);
+  });
+
+  it('never waits forever: a deployment that stays in progress ends with coolify_timeout at the deploy deadline', async () => {
+    fake.nextDeploy = { finalStatus: 'finished', polls: 1_000_000 };
+    const started = Date.now();
+    const error = await failure(coolifyDriver(configFor(fake.url, { deployTimeoutMs: 1_500 })).redeploy(AbortSignal.timeout(20_000)));
+    expect(Date.now() - started).toBeLessThan(6_000);
+    const id = fake.deployments[0]!.deployment_uuid;
+    expect(error.code).toBe('coolify_timeout');
+    expect(error.message).toBe(`Coolify deployment "${id}" of application "${APP}" did not finish within 1500 ms (last status: in_progress)`);
+  });
+
+  it("the caller's own timeout signal also ends in coolify_timeout, naming the deployment", async () => {
+    fake.nextDeploy = { finalStatus: 'finished', polls: 1_000_000 };
+    const error = await failure(coolifyDriver(configFor(fake.url)).redeploy(AbortSignal.timeout(1_500)));
+    const id = fake.deployments[0]!.deployment_uuid;
+    expect(error.code).toBe('coolify_timeout');
+    expect(error.message).toBe(`Coolify deployment "${id}" of application "${APP}" did not finish before the caller's deadline (last status: in_progress)`);
+  });
+
+  it('a status poll that hangs is cut by the deploy deadline too', async () => {
+    fake.hangPaths = ['/api/v1/deployments/'];
+    const error = await failure(coolifyDriver(configFor(fake.url, { deployTimeoutMs: 1_500 })).redeploy(AbortSignal.timeout(20_000)));
+    expect(error.code).toBe('coolify_timeout');
+    expect(error.message).toBe(`Coolify deployment "${fake.deployments[0]!.deployment_uuid}" of application "${APP}" did not finish within 1500 ms (last status: queued)`);
+  });
+
+  it('permission errors end the wait at once, with the token out of every printed form', async () => {
+    const error = await failure(coolifyDriver(configFor(fake.url, {}, READ_ONLY)).redeploy(AbortSignal.timeout(10_000)));
+    expect(error.code).toBe('coolify_forbidden');
+    expect(fake.requests.length).toBe(1);
+    const wrong = await failure(coolifyDriver(configFor(fake.url, { appUuid: 'wrong-uuid' })).redeploy(AbortSignal.timeout(10_000)));
+    expect(wrong.code).toBe('coolify_not_found');
+    expect(wrong.message).toContain('"wrong-uuid"');
+  });
+
+  it('the caller can stop the wait', async () => {
+    fake.nextDeploy = { finalStatus: 'finished', polls: 1_000_000 };
+    const controller = new AbortController();
+    const pending = coolifyDriver(configFor(fake.url)).redeploy(controller.signal);
+    await expect.poll(() => fake.requests.length, { timeout: 5_000 }).toBeGreaterThan(2);
+    controller.abort(new Error('spec deadline'));
+    await expect(pending).rejects.toThrow('spec deadline');
+  });
+});
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

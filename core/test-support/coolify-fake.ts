@@ -1,0 +1,196 @@
+/**
+ * A scripted Coolify API v4 double for unit tests (node:http on 127.0.0.1:0). It answers with the
+ * shapes and messages of facts §B (tokens and abilities, 401/403/404/405 bodies, the deployment
+ * status enum, `{count, deployments}` newest first) so the client is tested against Coolify's
+ * contract, not against itself. The stack's stand-in (fixtures/stack) is the integration double.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+
+type Ability = 'read' | 'deploy' | 'root';
+
+export interface FakeDeployment {
+  deployment_uuid: string;
+  application_id: number;
+  application_name: string;
+  status: string;
+  commit: string;
+  created_at: string;
+  updated_at: string;
+  /** polls of GET /deployments/{uuid} left before it reaches `finalStatus` */
+  pollsLeft: number;
+  finalStatus: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  authorization: string | undefined;
+}
+
+export interface FakeCoolifyOptions {
+  tokens: Record<string, Ability[]>;
+  appUuid: string;
+  appStatus?: string;
+}
+
+export interface FakeCoolify {
+  url: string;
+  requests: RecordedRequest[];
+  deployments: FakeDeployment[];
+  /** what the next POST /deploy creates: its end status and how many status polls it takes */
+  nextDeploy: { finalStatus: string; polls: number };
+  /** the whole API answers `403 API is disabled.` */
+  apiDisabled: boolean;
+  /** every reply is an HTML page with 200 (a reverse proxy's default page) */
+  htmlInstead: boolean;
+  /** POST /deploy answers 405 (a proxy or an API that changed the method) */
+  deployMethodNotAllowed: boolean;
+  /** list endpoint answers with a bare array (as the OpenAPI file documents) */
+  bareArrayList: boolean;
+  /** paths (prefix match, without query) that never answer */
+  hangPaths: string[];
+  /** answer 503 to this many next GET /deployments/{uuid} polls */
+  failPolls: number;
+  /** adds a deployment as if Coolify had started one (a webhook or someone else's deploy) */
+  addDeployment(status: string): FakeDeployment;
+  setStatus(deploymentUuid: string, status: string): void;
+  close(): Promise<void>;
+}
+
+export async function startFakeCoolify(options: FakeCoolifyOptions): Promise<FakeCoolify> {
+  let appStatus = options.appStatus ?? 'running:healthy';
+  const state: Omit<FakeCoolify, 'url' | 'close' | 'addDeployment' | 'setStatus'> = {
+    requests: [],
+    deployments: [],
+    nextDeploy: { finalStatus: 'finished', polls: 2 },
+    apiDisabled: false,
+    htmlInstead: false,
+    deployMethodNotAllowed: false,
+    bareArrayList: false,
+    hangPaths: [],
+    failPolls: 0,
+  };
+  let clock = Date.parse('2026-01-01T00:00:00Z');
+  // Laravel serialises timestamps as ISO 8601 with microseconds.
+  const stamp = () => new Date((clock += 1000)).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+  const addDeployment = (status: string, finalStatus = status, polls = 0): FakeDeployment => {
+    const now = stamp();
+    const deployment: FakeDeployment = {
+      deployment_uuid: randomUUID().replace(/-/g, '').slice(0, 24),
+      application_id: 1,
+      application_name: 'gadgetbot',
+      status,
+      commit: 'HEAD',
+      created_at: now,
+      updated_at: now,
+      pollsLeft: polls,
+      finalStatus,
+    };
+    state.deployments.unshift(deployment);
+    return deployment;
+  };
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    state.requests.push({ method: req.method ?? '', url: url.pathname + url.search, authorization: req.headers.authorization });
+    if (state.hangPaths.some((p) => url.pathname.startsWith(p))) return; // never answers
+    if (state.htmlInstead) {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><title>Welcome to nginx!</title>');
+      return;
+    }
+    if (url.pathname === '/api/v1/health') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('OK');
+      return;
+    }
+    if (state.apiDisabled) return send(res, 403, { success: true, message: 'API is disabled.' });
+    const token = req.headers.authorization?.replace(/^Bearer /, '');
+    const abilities = token ? options.tokens[token] : undefined;
+    if (!abilities) return send(res, 401, { message: 'Unauthenticated.' });
+    const need = (ability: 'read' | 'deploy') => abilities.includes(ability) || abilities.includes('root');
+
+    if (url.pathname === '/api/v1/deploy') {
+      if (req.method !== 'POST' || state.deployMethodNotAllowed) return send(res, 405, { message: 'This endpoint has changed to a POST request.' }, { allow: 'POST' });
+      if (!need('deploy')) return send(res, 403, { message: 'Missing required permissions: deploy' });
+      const uuid = url.searchParams.get('uuid');
+      if (!uuid) return send(res, 400, { message: 'You must provide uuid or tag.' });
+      if (uuid !== options.appUuid) return send(res, 404, { message: 'No resources found.' });
+      const deployment = addDeployment('queued', state.nextDeploy.finalStatus, state.nextDeploy.polls);
+      return send(res, 200, { deployments: [{ message: 'Application gadgetbot deployment queued.', resource_uuid: uuid, deployment_uuid: deployment.deployment_uuid }] });
+    }
+    if (req.method !== 'GET') return send(res, 405, { message: 'Method not allowed.' });
+    if (!need('read')) return send(res, 403, { message: 'Missing required permissions: read' });
+
+    const list = url.pathname.match(/^\/api\/v1\/deployments\/applications\/([^/]+)$/);
+    if (list) {
+      if (list[1] !== options.appUuid) return send(res, 404, { message: 'Application not found.' });
+      const skip = Number(url.searchParams.get('skip') ?? 0);
+      const take = Number(url.searchParams.get('take') ?? 10);
+      const page = state.deployments.slice(skip, skip + take).map(publicShape);
+      return send(res, 200, state.bareArrayList ? page : { count: state.deployments.length, deployments: page });
+    }
+    const one = url.pathname.match(/^\/api\/v1\/deployments\/([^/]+)$/);
+    if (one) {
+      if (state.failPolls > 0) {
+        state.failPolls -= 1;
+        return send(res, 503, { message: 'Service Unavailable' });
+      }
+      const deployment = state.deployments.find((d) => d.deployment_uuid === one[1]);
+      if (!deployment) return send(res, 404, { message: 'Deployment not found.' });
+      advance(deployment);
+      return send(res, 200, publicShape(deployment));
+    }
+    const app = url.pathname.match(/^\/api\/v1\/applications\/([^/]+)$/);
+    if (app) {
+      if (app[1] !== options.appUuid) return send(res, 404, { message: 'Application not found.' });
+      return send(res, 200, { uuid: options.appUuid, name: 'gadgetbot', status: appStatus, fqdn: 'https://gadgetbot.example.com' });
+    }
+    return send(res, 404, { message: 'Not found.' });
+  };
+
+  const advance = (deployment: FakeDeployment) => {
+    if (deployment.status === deployment.finalStatus) return;
+    if (deployment.pollsLeft > 0) {
+      deployment.pollsLeft -= 1;
+      deployment.status = 'in_progress';
+    } else {
+      deployment.status = deployment.finalStatus;
+      if (deployment.finalStatus === 'finished') appStatus = 'running:healthy';
+    }
+    deployment.updated_at = stamp();
+  };
+
+  const server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${port}`,
+    addDeployment: (status: string) => addDeployment(status),
+    setStatus(deploymentUuid: string, status: string) {
+      const deployment = state.deployments.find((d) => d.deployment_uuid === deploymentUuid);
+      if (!deployment) throw new Error(`no deployment ${deploymentUuid}`);
+      deployment.status = status;
+      deployment.finalStatus = status;
+      deployment.updated_at = stamp();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  });
+}
+
+function publicShape(deployment: FakeDeployment) {
+  const { pollsLeft: _p, finalStatus: _f, ...rest } = deployment;
+  return { ...rest, logs: undefined, pull_request_id: 0, force_rebuild: false, is_webhook: false, restart_only: false };
+}

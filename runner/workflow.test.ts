@@ -1,0 +1,382 @@
+/**
+ * The deployment files nobody can run here (no GitHub runner, no Docker engine) are checked by
+ * structure: the workflow parses and only calls commands and variables that exist; the Dockerfile
+ * keeps its user, port, health check and command; the Coolify doc names real variables.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ENV_VARS, SECRET_PATHS } from '../core/config.ts';
+import { USAGE } from './cli.ts';
+
+const ROOT = new URL('../', import.meta.url);
+const read = (path: string) => readFileSync(new URL(path, ROOT), 'utf8');
+const pythonYaml = spawnSync('python3', ['-c', 'import yaml'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+/** SENTINEL_* names read outside the config schema (browser resolution), allowed in the image and docs. */
+const OUTSIDE_CONFIG = ['SENTINEL_CHROMIUM'];
+const KNOWN_VARIABLES = [...Object.keys(ENV_VARS), ...OUTSIDE_CONFIG];
+const SENTINEL_COMMANDS = ['run', 'probe', 'monitor', 'stack', 'check-config', 'watch-deploys'];
+
+// ---------------------------------------------------------------------------------------------
+// A YAML reader for the subset the workflow uses: block mappings and sequences by indentation,
+// `|` block scalars, plain / double-quoted / single-quoted scalars, `[a, b]` flow sequences, and
+// comments. Anything else (tabs, anchors, bad indentation, duplicate keys) is an error, so the
+// workflow stays inside what this reader and GitHub agree on. Every scalar stays a string.
+// ---------------------------------------------------------------------------------------------
+type Yaml = string | Yaml[] | { [key: string]: Yaml };
+interface Line {
+  indent: number;
+  text: string;
+  no: number;
+}
+
+function parseYamlSubset(source: string): Yaml {
+  if (source.includes('\t')) throw new Error('tabs are not allowed in YAML indentation');
+  const raw = source.split('\n');
+  let pos = 0;
+  const lines: Array<Line & { raw: string }> = raw.map((r, i) => ({ indent: r.length - r.trimStart().length, text: r.trim(), no: i + 1, raw: r }));
+  const skip = () => {
+    while (pos < lines.length && (lines[pos]!.text === '' || lines[pos]!.text.startsWith('#'))) pos++;
+  };
+  const fail = (line: Line | undefined, why: string): never => {
+    throw new Error(`line ${line?.no ?? 'EOF'}: ${why}`);
+  };
+
+  const scalar = (text: string, line: Line): Yaml => {
+    const value = stripComment(text).trim();
+    if (/^[&*!]/.test(value)) fail(line, 'anchors, aliases and tags are outside the subset');
+    if (value.startsWith('"')) {
+      try {
+        return JSON.parse(value) as string;
+      } catch {
+        return fail(line, `bad double-quoted string ${value}`);
+      }
+    }
+    if (value.startsWith("'")) {
+      if (!value.endsWith("'") || value.length < 2) fail(line, `bad single-quoted string ${value}`);
+      return value.slice(1, -1).replace(/''/g, "'");
+    }
+    if (value.startsWith('[')) {
+      if (!value.endsWith(']')) fail(line, `unclosed flow sequence ${value}`);
+      const inner = value.slice(1, -1).trim();
+      return inner === '' ? [] : inner.split(',').map((item) => scalar(item, line));
+    }
+    if (value.startsWith('{')) fail(line, 'flow mappings are outside the subset');
+    return value;
+  };
+
+  const blockScalar = (parentIndent: number): string => {
+    const out: string[] = [];
+    let indent = -1;
+    while (pos < lines.length) {
+      const line = lines[pos]!;
+      if (line.text !== '' && line.indent <= parentIndent) break;
+      if (line.text !== '') {
+        if (indent < 0) indent = line.indent;
+        if (line.indent < indent) fail(line, 'block scalar line indented less than its first line');
+      }
+      out.push(line.text === '' ? '' : line.raw.slice(indent));
+      pos++;
+    }
+    while (out.length > 0 && out[out.length - 1] === '') out.pop();
+    return `${out.join('\n')}\n`;
+  };
+
+  // A "key: value" whose value is empty continues as a nested block or a block scalar.
+  const valueAfterKey = (rest: string, keyIndent: number, line: Line): Yaml => {
+    const value = stripComment(rest).trim();
+    if (value === '|' || value === '|-') {
+      pos++;
+      const text = blockScalar(keyIndent);
+      return value === '|-' ? text.replace(/\n$/, '') : text;
+    }
+    if (value === '>' || value === '>-') fail(line, 'folded scalars are outside the subset');
+    if (value !== '') {
+      pos++;
+      return scalar(value, line);
+    }
+    pos++;
+    skip();
+    const next = lines[pos];
+    if (!next || next.indent <= keyIndent) {
+      // `- ` items may sit at the key's own indentation under a mapping key.
+      if (next && next.indent === keyIndent && next.text.startsWith('- ')) return block(keyIndent);
+      return '';
+    }
+    return block(next.indent);
+  };
+
+  const mapping = (indent: number, first?: { text: string; line: Line }): Record<string, Yaml> => {
+    const out: Record<string, Yaml> = {};
+    const entry = (text: string, line: Line) => {
+      const match = /^([A-Za-z0-9_.\-/${}]+|"[^"]+"):(\s.*|)$/.exec(text);
+      if (!match) fail(line, `expected "key: value", got ${text}`);
+      const key = match![1]!.replace(/^"|"$/g, '');
+      if (key in out) fail(line, `duplicate key ${key}`);
+      out[key] = valueAfterKey(match![2] ?? '', indent, line);
+    };
+    if (first) entry(first.text, first.line);
+    for (;;) {
+      skip();
+      const line = lines[pos];
+      if (!line || line.indent < indent) return out;
+      if (line.indent > indent) fail(line, 'unexpected indentation');
+      if (line.text.startsWith('- ')) return out;
+      entry(line.text, line);
+    }
+  };
+
+  const sequence = (indent: number): Yaml[] => {
+    const out: Yaml[] = [];
+    for (;;) {
+      skip();
+      const line = lines[pos];
+      if (!line || line.indent < indent || !line.text.startsWith('- ')) return out;
+      if (line.indent > indent) fail(line, 'unexpected indentation');
+      const rest = line.text.slice(2);
+      if (/^([A-Za-z0-9_.\-/]+|"[^"]+"):(\s|$)/.test(rest)) {
+        // "- key: value" opens a mapping whose keys line up with "key".
+        out.push(mapping(indent + 2, { text: rest, line }));
+      } else {
+        pos++;
+        out.push(scalar(rest, line));
+      }
+    }
+  };
+
+  const block = (indent: number): Yaml => {
+    skip();
+    const line = lines[pos];
+    if (!line) return '';
+    return line.text.startsWith('- ') ? sequence(indent) : mapping(indent);
+  };
+
+  const doc = block(0);
+  skip();
+  if (pos < lines.length) fail(lines[pos], 'content after the document');
+  return doc;
+}
+
+/** Removes a ` # comment` outside quotes and `${{ }}` expressions. */
+function stripComment(text: string): string {
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+    } else if (c === '#' && (i === 0 || text[i - 1] === ' ')) {
+      return text.slice(0, i).trimEnd();
+    }
+  }
+  return text;
+}
+
+const asMap = (value: Yaml | undefined): Record<string, Yaml> => {
+  expect(value !== undefined && typeof value === 'object' && !Array.isArray(value)).toBe(true);
+  return value as Record<string, Yaml>;
+};
+const asList = (value: Yaml | undefined): Yaml[] => {
+  expect(Array.isArray(value)).toBe(true);
+  return value as Yaml[];
+};
+
+const workflowText = read('.github/workflows/acceptance.yml');
+const workflow = asMap(parseYamlSubset(workflowText));
+const job = asMap(asMap(workflow.jobs).acceptance);
+const steps = asList(job.steps).map(asMap);
+
+/** Every shell line the workflow runs, continuation-free (the `run:` values). */
+const shellLines = steps.flatMap((step) => (typeof step.run === 'string' ? step.run.split('\n').map((l) => l.trim()).filter(Boolean) : []));
+
+describe('the YAML subset reader', () => {
+  it('reads mappings, sequences, block scalars, flow lists and quoted strings', () => {
+    const doc = parseYamlSubset(['# c', 'a: 1', 'b:', '  - x', '  - k: "v # not a comment"', '    m: [p, q]', 'c: |', '  one', '    two', 'd: plain # comment', ''].join('\n'));
+    expect(doc).toEqual({ a: '1', b: ['x', { k: 'v # not a comment', m: ['p', 'q'] }], c: 'one\n  two\n', d: 'plain' });
+  });
+
+  it('rejects what it does not understand, with the line', () => {
+    expect(() => parseYamlSubset('a: 1\n   b: 2\n')).toThrow('line 2: unexpected indentation');
+    expect(() => parseYamlSubset('a: 1\na: 2\n')).toThrow('line 2: duplicate key a');
+    expect(() => parseYamlSubset('a:\n\tb: 1\n')).toThrow('tabs are not allowed');
+    expect(() => parseYamlSubset('a: &x 1\n')).toThrow('line 1: anchors, aliases and tags are outside the subset');
+    expect(() => parseYamlSubset('just text\n')).toThrow('line 1: expected "key: value", got just text');
+  });
+});
+
+describe('.github/workflows/acceptance.yml', () => {
+  it.skipIf(!pythonYaml)('parses the same with PyYAML (run only when a python3 with yaml is present)', () => {
+    // BaseLoader keeps every scalar a string (and `on` a key, not YAML 1.1's true), as the subset reader does.
+    const json = execFileSync('python3', ['-c', 'import json,sys,yaml; print(json.dumps(yaml.load(sys.stdin, Loader=yaml.BaseLoader)))'], { input: workflowText, encoding: 'utf8', timeout: 10_000 });
+    expect(JSON.parse(json)).toEqual(parseYamlSubset(workflowText));
+  });
+
+  it('runs on workflow_dispatch, repository_dispatch coolify-deploy-finished and pushes to main', () => {
+    const on = asMap(workflow.on);
+    expect(Object.keys(on).sort()).toEqual(['push', 'repository_dispatch', 'workflow_dispatch']);
+    expect(asMap(on.repository_dispatch).types).toEqual(['coolify-deploy-finished']);
+    expect(asMap(on.push).branches).toEqual(['main']);
+  });
+
+  it('uses ubuntu-latest and Node 20, installs with npm ci and Playwright’s Chromium, runs sentinel in ci mode', () => {
+    expect(job['runs-on']).toBe('ubuntu-latest');
+    const setupNode = steps.find((s) => typeof s.uses === 'string' && s.uses.startsWith('actions/setup-node@'));
+    expect(asMap(setupNode?.with)['node-version']).toBe('20');
+    expect(shellLines).toContain('npm ci --no-audit --no-fund');
+    expect(shellLines).toContain('npx playwright install --with-deps chromium');
+    expect(shellLines).toContain('npx sentinel run --mode ci');
+  });
+
+  it('every sentinel / npm / npx command it runs exists', () => {
+    const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts);
+    const commands = shellLines.flatMap((line) => [...line.matchAll(/\b(npx|npm)\s+([^\s;&|]+)(?:\s+([^\s;&|]+))?(?:\s+([^\s;&|]+))?/g)]);
+    expect(commands.length).toBeGreaterThanOrEqual(4);
+    for (const [, tool, first, second] of commands) {
+      if (tool === 'npm') {
+        expect(['ci', 'install', 'test', 'run']).toContain(first);
+        if (first === 'run') expect(scripts).toContain(second);
+      } else if (first === 'sentinel') {
+        expect(SENTINEL_COMMANDS).toContain(second);
+        expect(USAGE).toMatch(new RegExp(`^  ${second}\\b`, 'm'));
+      } else {
+        expect(existsSync(new URL(`node_modules/.bin/${first}`, ROOT))).toBe(true);
+      }
+    }
+    const modes = shellLines.flatMap((line) => [...line.matchAll(/--mode\s+(\S+)/g)].map((m) => m[1]));
+    expect(modes).toEqual(['ci']);
+  });
+
+  it('sets only known SENTINEL_* variables, each from the variable or secret of the same name; secrets only from secrets', () => {
+    const secretVars = new Set(Object.entries(ENV_VARS).filter(([, path]) => (SECRET_PATHS as readonly string[]).includes(path)).map(([name]) => name));
+    const envBlocks = [asMap(job.env), ...steps.filter((s) => s.env !== undefined).map((s) => asMap(s.env))];
+    const set = envBlocks.flatMap((env) => Object.entries(env)).filter(([name]) => name.startsWith('SENTINEL_'));
+    expect(set.length).toBeGreaterThanOrEqual(10);
+    for (const [name, value] of set) {
+      expect(Object.keys(ENV_VARS)).toContain(name);
+      if (name === 'SENTINEL_REPORTS_DIR') {
+        expect(value).toBe('reports');
+        continue;
+      }
+      const source = secretVars.has(name) ? 'secrets' : 'vars';
+      expect(value).toBe(`\${{ ${source}.${name} }}`);
+    }
+    // Every SENTINEL_* name mentioned anywhere in the file is a real one.
+    for (const [name] of workflowText.matchAll(/SENTINEL_[A-Z0-9_]+/g)) expect(Object.keys(ENV_VARS)).toContain(name);
+    for (const name of ['SENTINEL_APP_URL', 'SENTINEL_ISSUER', 'SENTINEL_USER', 'SENTINEL_PASSWORD', 'SENTINEL_DATABASE_URL', 'SENTINEL_COOLIFY_URL', 'SENTINEL_COOLIFY_TOKEN', 'SENTINEL_COOLIFY_APP_UUID']) {
+      expect(set.map(([n]) => n)).toContain(name);
+    }
+  });
+
+  it('uploads reports/ always and leaves the job summary to the runner (no second copy)', () => {
+    const upload = steps.find((s) => typeof s.uses === 'string' && s.uses.startsWith('actions/upload-artifact@'));
+    expect(upload?.if).toBe('always()');
+    expect(asMap(upload?.with).path).toBe('reports/');
+    // The runner appends reports/summary.md itself; the workflow only notes a run that wrote none.
+    const summaryWrites = shellLines.filter((line) => line.includes('GITHUB_STEP_SUMMARY'));
+    expect(summaryWrites).toHaveLength(1);
+    expect(summaryWrites[0]).toMatch(/^echo "[^"]*" >> "\$GITHUB_STEP_SUMMARY"$/);
+    expect(workflowText).not.toMatch(/(cat|tee)\s[^\n]*summary\.md/);
+    expect(shellLines).toContain('if [ ! -f reports/summary.md ]; then');
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+  const instructions = dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const only = (keyword: string) => instructions.filter((l) => l.startsWith(`${keyword} `));
+
+  it('keeps its base, browser, install, user, port, health check and command', () => {
+    expect(only('FROM')).toEqual(['FROM node:20-bookworm-slim']);
+    expect(only('RUN').some((l) => /apt-get install -y --no-install-recommends chromium fonts-liberation/.test(l))).toBe(true);
+    expect(only('RUN').some((l) => l.startsWith('RUN npm ci --omit=dev'))).toBe(true);
+    expect(only('USER')).toEqual(['USER node']);
+    expect(only('EXPOSE')).toEqual(['EXPOSE 9464']);
+    expect(only('CMD')).toEqual(['CMD ["node", "bin/sentinel.mjs", "monitor"]']);
+    expect(only('ENTRYPOINT')).toEqual(['ENTRYPOINT ["/usr/bin/tini", "--"]']);
+    const env = only('ENV').join(' ');
+    expect(env).toMatch(/SENTINEL_CHROMIUM=\/usr\/bin\/chromium/);
+    expect(env).toMatch(/SENTINEL_MONITOR_LISTEN=0\.0\.0\.0:9464/);
+    expect(only('HEALTHCHECK')).toHaveLength(1);
+    expect(only('HEALTHCHECK')[0]).toMatch(/^HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 +CMD \["node", "-e", ".*\/healthz.*"\]$/);
+    // USER comes after the last RUN: nothing after it runs as root.
+    const lastRun = instructions.map((l) => l.startsWith('RUN ')).lastIndexOf(true);
+    expect(instructions.indexOf('USER node')).toBeGreaterThan(lastRun);
+  });
+
+  it('every SENTINEL_* variable it sets is a known one', () => {
+    expect(read('core/browser.ts')).toContain('env.SENTINEL_CHROMIUM');
+    for (const [name] of dockerfile.matchAll(/SENTINEL_[A-Z0-9_]+/g)) expect(KNOWN_VARIABLES).toContain(name);
+  });
+
+  let server: Server | undefined;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  });
+
+  /** The HEALTHCHECK's own script, run with node against a local /healthz. */
+  const healthScript = (): string => {
+    const json = /HEALTHCHECK .*?CMD (\[.*\])$/.exec(only('HEALTHCHECK')[0]!)![1]!;
+    const argv = JSON.parse(json) as string[];
+    expect(argv.slice(0, 2)).toEqual(['node', '-e']);
+    return argv[2]!;
+  };
+  // Asynchronous on purpose: the /healthz stand-in lives in this process and must keep answering.
+  const runHealth = (port: number, extraEnv: Record<string, string> = {}) =>
+    new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, ['-e', healthScript()], { env: { PATH: process.env.PATH ?? '', SENTINEL_MONITOR_LISTEN: `0.0.0.0:${port}`, ...extraEnv }, stdio: 'ignore', timeout: 10_000 });
+      child.on('exit', (code) => resolve(code));
+    });
+
+  it('its health check passes on 200 from /healthz (with the bearer token when set) and fails otherwise', async () => {
+    const seen: Array<{ url: string | undefined; authorization: string | undefined }> = [];
+    let healthy = true;
+    server = createServer((req, res) => {
+      seen.push({ url: req.url, authorization: req.headers.authorization });
+      res.writeHead(req.url === '/healthz' && healthy ? 200 : 503).end();
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    expect(await runHealth(port)).toBe(0);
+    expect(await runHealth(port, { SENTINEL_MONITOR_TOKEN: 'tok-123456' })).toBe(0);
+    healthy = false;
+    expect(await runHealth(port)).toBe(1);
+    expect(seen).toEqual([
+      { url: '/healthz', authorization: undefined },
+      { url: '/healthz', authorization: 'Bearer tok-123456' },
+      { url: '/healthz', authorization: undefined },
+    ]);
+  });
+
+  it('its health check fails when nothing listens', async () => {
+    server = createServer();
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    server = undefined;
+    expect(await runHealth(port)).toBe(1);
+  });
+
+  it('.dockerignore keeps dependencies, reports, git and browser state out of the image', () => {
+    const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    for (const entry of ['node_modules', 'reports', '.git', 'e2e/.auth', 'test-results']) expect(ignored).toContain(entry);
+  });
+});
+
+describe('docs/coolify-monitor.md', () => {
+  it('names only real SENTINEL_* variables and the port the image exposes', () => {
+    const doc = read('docs/coolify-monitor.md');
+    const names = [...doc.matchAll(/SENTINEL_[A-Z0-9_]+/g)].map((m) => m[0]);
+    expect(names.length).toBeGreaterThan(5);
+    for (const name of names) expect(KNOWN_VARIABLES).toContain(name);
+    expect(doc).toContain('9464');
+  });
+});

@@ -50,8 +50,8 @@ const hostPort = z
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port');
 
 const userSchema = z.strictObject({
-  loginName: z.string().trim().min(1, 'login name is required').describe('Zitadel login name of a test user'),
-  password: z.string().min(1, 'password is required').describe('password of that user (secret)'),
+  loginName: z.string({ error: 'login name is required' }).trim().min(1, 'login name is required').describe('Zitadel login name of a test user'),
+  password: z.string({ error: 'password is required' }).min(1, 'password is required').describe('password of that user (secret)'),
 });
 
 export const configSchema = z

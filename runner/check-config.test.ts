@@ -1,0 +1,131 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ENV_VARS } from '../core/config.ts';
+import { REPO, runCli } from './test-support/cli.ts';
+
+/** Distinctive secret values: none may appear in any output. */
+const SECRETS = {
+  SENTINEL_PASSWORD: 'pw-Zq8-SECRET-7731',
+  SENTINEL_PASSWORD_2: 'pw2-Lm4-SECRET-0042',
+  SENTINEL_DATABASE_URL: 'postgresql://gadgetbot:dbpw-Kx91-SECRET@db.internal:5432/gadgetbot',
+  SENTINEL_COOLIFY_TOKEN: '7|coolify-tok-SECRET-5521',
+  SENTINEL_MONITOR_TOKEN: 'mon-tok-SECRET-8812',
+};
+const SECRET_FRAGMENTS = ['pw-Zq8-SECRET-7731', 'pw2-Lm4-SECRET-0042', 'dbpw-Kx91-SECRET', 'coolify-tok-SECRET-5521', 'mon-tok-SECRET-8812', 'dbpw-Wq7-SECRET-3390'];
+
+const VALID_ENV = {
+  SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net',
+  SENTINEL_ISSUER: 'https://auth.vellandi.net',
+  SENTINEL_USER: 'sentinel-e2e@vellandi.net',
+  SENTINEL_USER_2: 'sentinel-e2e-2@vellandi.net',
+  SENTINEL_COOLIFY_URL: 'https://gadgetbot-coolify.vellandi.net',
+  SENTINEL_COOLIFY_APP_UUID: 'gadgetbot-app-uuid',
+  ...SECRETS,
+};
+
+interface InvalidCase {
+  env: Record<string, string>;
+  configFile?: unknown;
+  expect: Array<{ path: string; variable?: string }>;
+}
+
+const INVALID_DIR = join(REPO, 'fixtures/config/invalid');
+const CASES = readdirSync(INVALID_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((file) => [file.replace(/\.json$/, ''), JSON.parse(readFileSync(join(INVALID_DIR, file), 'utf8')) as InvalidCase] as const);
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sentinel-check-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const assertNoSecrets = (text: string) => {
+  for (const fragment of SECRET_FRAGMENTS) expect(text).not.toContain(fragment);
+};
+
+describe('sentinel check-config on invalid configurations', () => {
+  test('there are at least 12 cases', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(12);
+  });
+
+  test.concurrent.for(CASES)('%s → exit 2, one line per problem naming the field, no stack, no secret', async ([name, spec], { expect }) => {
+    const env: Record<string, string> = { ...VALID_ENV };
+    for (const [key, value] of Object.entries(spec.env)) {
+      if (value === '') delete env[key];
+      else env[key] = value;
+    }
+    if (spec.configFile !== undefined) {
+      const file = join(dir, `${name}.json`);
+      await writeFile(file, typeof spec.configFile === 'string' ? spec.configFile : JSON.stringify(spec.configFile));
+      env.SENTINEL_CONFIG = file;
+    }
+    const run = await runCli(['check-config'], env);
+    const output = run.stdout + run.stderr;
+    expect(run.code).toBe(2);
+    const problems = run.stderr.split('\n').filter((l) => l.startsWith('- '));
+    expect(problems).toHaveLength(spec.expect.length);
+    for (const [i, expected] of spec.expect.entries()) {
+      expect(problems[i]!.startsWith(`- ${expected.path}${expected.variable ? ` (${expected.variable})` : ''}: `)).toBe(true);
+    }
+    expect(run.stderr.split('\n')[0]).toBe(`sentinel: the configuration has ${spec.expect.length} problem${spec.expect.length === 1 ? '' : 's'}:`);
+    expect(output).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    for (const fragment of SECRET_FRAGMENTS) expect(output).not.toContain(fragment);
+  });
+});
+
+describe('sentinel check-config on valid configurations', () => {
+  test('the production example (secrets from the environment) is valid; secrets are masked; skips are explained', async () => {
+    const { SENTINEL_PASSWORD_2: _second, ...secrets } = SECRETS;
+    const run = await runCli(['check-config'], { ...secrets, SENTINEL_CONFIG: join(REPO, 'fixtures/config/example.json'), SENTINEL_COOLIFY_APP_UUID: 'gadgetbot-app-uuid' });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines).toContain('target: https://gadgetbot.vellandi.net (issuer https://auth.vellandi.net)');
+    expect(lines).toContain('  users.0.password = [set]');
+    expect(lines).toContain('  coolify.token = [set]');
+    expect(lines).toContain('  databaseUrl = [set]');
+    expect(lines).toContain('  coolify.url = "https://gadgetbot-coolify.vellandi.net"');
+    expect(lines).toContain('checks enabled for `sentinel run --mode postdeploy`: tls, app-health, oidc-discovery, login-v2-redirect, db, e2e-login, e2e-sign-out');
+    expect(lines).toContain('  skipped e2e-admin-crud: not_permitted: mutating check: pass --allow-mutations or set SENTINEL_ALLOW_MUTATIONS=true');
+    assertNoSecrets(run.stdout);
+  });
+
+  test('no database URL and no users: db and browser checks are skipped with the reason', async () => {
+    const run = await runCli(['check-config'], { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', CI: 'true' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('checks enabled for `sentinel run --mode ci`: tls, app-health, oidc-discovery, login-v2-redirect\n');
+    expect(run.stdout).toContain('  skipped db: not_configured: no database URL (SENTINEL_DATABASE_URL)\n');
+    expect(run.stdout).toContain('  skipped e2e-login: not_configured: no test user (SENTINEL_USER and SENTINEL_PASSWORD)\n');
+    expect(run.stdout).toContain('  databaseUrl = (unset)\n');
+  });
+
+  test('no target configured: the embedded stack is the target', async () => {
+    const run = await runCli(['check-config'], {});
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('the embedded local stack is the target');
+  });
+});
+
+describe('.env.example', () => {
+  test('lists every ENV_VARS variable and the extra ones, each with a comment and no secret value', () => {
+    const text = readFileSync(join(REPO, '.env.example'), 'utf8');
+    const lines = text.split('\n');
+    const assignments = new Map(lines.filter((l) => /^[A-Z0-9_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const required = [...Object.keys(ENV_VARS), 'SENTINEL_CONFIG', 'SENTINEL_STACK_FAULTS', 'SENTINEL_CHROMIUM', 'SENTINEL_E2E_RETRIES', 'SENTINEL_DEBUG'];
+    expect(required.filter((v) => !assignments.has(v))).toEqual([]);
+    for (const variable of required) {
+      const index = lines.findIndex((l) => l.startsWith(`${variable}=`));
+      expect(lines[index - 1]!.startsWith('# '), `${variable} has a comment`).toBe(true);
+    }
+    for (const secret of ['SENTINEL_PASSWORD', 'SENTINEL_PASSWORD_2', 'SENTINEL_DATABASE_URL', 'SENTINEL_COOLIFY_TOKEN', 'SENTINEL_MONITOR_TOKEN']) {
+      expect(assignments.get(secret)).toBe('');
+    }
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * The embedded default (architecture §1): start the local reference stack as a child process
+ * (`fixtures/stack/main.ts`, the same thing `sentinel stack` runs), read its `READY <json>` line and
+ * hand back the SENTINEL_* variables that point the suite at it. The runner never imports
+ * fixtures/stack; the printed StackInfo is the whole interface.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { SentinelError } from '../core/errors.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const STACK_ENTRY = 'fixtures/stack/main.ts';
+
+/** The part of fixtures/stack's StackInfo the suite reads (STACK.md). */
+export interface StackInfo {
+  appUrl: string;
+  issuer: string;
+  loginBasePath: string;
+  clientId: string;
+  coolifyUrl: string;
+  coolifyToken: string;
+  coolifyAppUuid: string;
+  databaseUrl: string;
+  migrationsPath: string;
+  caCertPath: string;
+  tlsHosts: string[];
+  users: Array<{ loginName: string; password: string }>;
+  faults: string[];
+  pids: number[];
+}
+
+export interface EmbeddedStack {
+  info: StackInfo;
+  /** SENTINEL_* variables describing the stack as a target. */
+  env: Record<string, string>;
+  /** SIGTERM the stack and wait for it to exit (SIGKILL after a deadline); idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartEmbeddedStackOptions {
+  /** Fault names for SENTINEL_STACK_FAULTS; default: whatever SENTINEL_STACK_FAULTS of `baseEnv` says. */
+  faults?: readonly string[];
+  signal?: AbortSignal;
+  /** Deadline for the READY line; default 30 s. */
+  readyTimeoutMs?: number;
+  /** Deadline between SIGTERM and SIGKILL on stop; default 10 s. */
+  stopTimeoutMs?: number;
+  /** Environment of the stack process; default process.env. */
+  baseEnv?: NodeJS.ProcessEnv;
+  /** The command to run instead of fixtures/stack/main.ts (tests use a fake stack). */
+  entry?: string;
+  /** Forward the stack's stderr (default: only with SENTINEL_DEBUG=1). */
+  debug?: boolean;
+}
+
+/** StackInfo → the SENTINEL_* variables of architecture §2. */
+export function envFromStackInfo(info: StackInfo): Record<string, string> {
+  const env: Record<string, string> = {
+    SENTINEL_APP_URL: info.appUrl,
+    SENTINEL_ISSUER: info.issuer,
+    SENTINEL_LOGIN_BASE_PATH: info.loginBasePath,
+    SENTINEL_CLIENT_ID: info.clientId,
+    SENTINEL_CA_CERT: info.caCertPath,
+    SENTINEL_DATABASE_URL: info.databaseUrl,
+    SENTINEL_MIGRATIONS: info.migrationsPath,
+    SENTINEL_COOLIFY_URL: info.coolifyUrl,
+    SENTINEL_COOLIFY_TOKEN: info.coolifyToken,
+    SENTINEL_COOLIFY_APP_UUID: info.coolifyAppUuid,
+    SENTINEL_TLS_HOSTS: info.tlsHosts.join(','),
+    SENTINEL_ALLOW_MUTATIONS: 'true',
+    SENTINEL_ALLOW_DISRUPTIVE: 'true',
+  };
+  const [first, second] = info.users;
+  if (first) Object.assign(env, { SENTINEL_USER: first.loginName, SENTINEL_PASSWORD: first.password });
+  if (second) Object.assign(env, { SENTINEL_USER_2: second.loginName, SENTINEL_PASSWORD_2: second.password });
+  return env;
+}
+
+function parseReady(line: string): StackInfo {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line.slice('READY '.length));
+  } catch {
+    throw new SentinelError('stack_failed', 'the local stack printed a READY line that is not JSON');
+  }
+  const info = parsed as Partial<StackInfo>;
+  for (const key of ['appUrl', 'issuer', 'databaseUrl', 'caCertPath', 'coolifyUrl'] as const) {
+    if (typeof info[key] !== 'string') throw new SentinelError('stack_failed', `the local stack's READY line lacks ${key}`);
+  }
+  if (!Array.isArray(info.users) || !Array.isArray(info.tlsHosts)) throw new SentinelError('stack_failed', "the local stack's READY line lacks users or tlsHosts");
+  return { loginBasePath: '/ui/v2/login', clientId: '', coolifyToken: '', coolifyAppUuid: '', migrationsPath: '', faults: [], pids: [], ...info } as StackInfo;
+}
+
+/** Resolves when the child has exited (immediately if it already has). */
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const gone = exited(child);
+  process.kill(child.pid, 'SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const overdue = new Promise<'overdue'>((resolve) => {
+    timer = setTimeout(() => resolve('overdue'), graceMs);
+  });
+  const outcome = await Promise.race([gone.then(() => 'exited' as const), overdue]);
+  clearTimeout(timer);
+  if (outcome === 'overdue') {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // exited between the deadline and the kill
+    }
+    await gone;
+  }
+}
+
+export async function startEmbeddedStack(options: StartEmbeddedStackOptions = {}): Promise<EmbeddedStack> {
+  const baseEnv = options.baseEnv ?? process.env;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+  const debug = options.debug ?? baseEnv.SENTINEL_DEBUG === '1';
+  if (options.signal?.aborted) throw new SentinelError('stack_failed', 'the local stack was not started: the run was interrupted');
+
+  const env: NodeJS.ProcessEnv = { ...baseEnv };
+  if (options.faults) env.SENTINEL_STACK_FAULTS = options.faults.join(',');
+  const child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? STACK_ENTRY], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+  let lastStderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    if (debug) process.stderr.write(text);
+    const lines = text.trim().split('\n').filter(Boolean);
+    if (lines.length) lastStderr = lines[lines.length - 1]!.trim();
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= terminate(child, stopTimeoutMs));
+
+  const lines = createInterface({ input: child.stdout! });
+  const ready = new Promise<StackInfo>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => finish(new SentinelError('stack_failed', 'the local stack start was interrupted'));
+    const finish = (outcome: StackInfo | Error) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      child.off('exit', onExit);
+      child.off('error', onError);
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    const onExit = (code: number | null, signalName: NodeJS.Signals | null) => {
+      const how = signalName ? `was killed by ${signalName}` : `exited with code ${code}`;
+      finish(new SentinelError('stack_failed', `the local stack ${how} before it was ready${lastStderr ? `: ${lastStderr}` : ''}`));
+    };
+    const onError = (error: Error) => finish(new SentinelError('stack_failed', `cannot start the local stack: ${error.message}`, { cause: error }));
+    timer = setTimeout(() => finish(new SentinelError('stack_failed', `the local stack was not ready within ${Math.round(readyTimeoutMs / 1000)} s`)), readyTimeoutMs);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    child.once('exit', onExit);
+    child.once('error', onError);
+    lines.on('line', (line) => {
+      if (!line.startsWith('READY ')) {
+        if (debug) process.stderr.write(`[stack] ${line}\n`);
+        return;
+      }
+      try {
+        finish(parseReady(line));
+      } catch (error) {
+        finish(error as Error);
+      }
+    });
+  });
+
+  let info: StackInfo;
+  try {
+    info = await ready;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  // Keep reading stdout so the stack never blocks on a full pipe; what it says after READY is not ours to print.
+  lines.removeAllListeners('line');
+  lines.on('line', () => {});
+  return { info, env: envFromStackInfo(info), stop };
+}

@@ -1,0 +1,170 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { CheckResult } from '../core/result.ts';
+import { createMetrics, createProbeMetrics, recordDeployment, recordResult, recordSkippedRun, stateOf, type CheckSpec } from './metrics.ts';
+
+const BUILD = { version: '0.1.0', revision: 'abc123def456', node_version: 'v20.20.0', playwright_version: '1.65.1' };
+const SPECS: CheckSpec[] = [
+  { id: 'tls', checkType: 'tls', target: 'app.example.com:443,auth.example.com:443', tlsTargets: ['app.example.com:443', 'auth.example.com:443'], intervalSeconds: 60 },
+  { id: 'db', checkType: 'db', target: 'db.internal:5432/gadgetbot', intervalSeconds: 60 },
+  { id: 'login-v2-redirect', checkType: 'oidc', target: 'app.example.com', intervalSeconds: 60 },
+  { id: 'e2e-login', checkType: 'browser', target: 'app.example.com', intervalSeconds: 900 },
+  { id: 'e2e-session-redeploy', checkType: 'browser', target: 'app.example.com', scheduled: false },
+];
+
+function setup() {
+  const registry = new Registry();
+  const metrics = createMetrics(registry, { checks: SPECS, build: BUILD, startTimeSeconds: 1_700_000_000 });
+  const lines = async () => (await registry.metrics()).split('\n').filter((l) => l && !l.startsWith('#'));
+  return { registry, metrics, lines };
+}
+
+const base = { startedAt: '2026-11-25T10:00:00.000Z' };
+const FINISHED_MS = 1_764_064_800_500; // 2025-11-25T10:00:00.500Z
+
+describe('metrics exposition', () => {
+  it('initialises every series of a configured check before any result', async () => {
+    const { lines } = setup();
+    const out = await lines();
+    for (const status of ['passing', 'failing', 'degraded', 'skipped']) expect(out).toContain(`sentinel_check_status{check="db",status="${status}"} 0`);
+    for (const status of ['passed', 'failed', 'flaky', 'skipped']) expect(out).toContain(`sentinel_check_results_total{check="db",status="${status}"} 0`);
+    expect(out).toContain('probe_success{check="db",check_type="db",target="db.internal:5432/gadgetbot"} 0');
+    expect(out).toContain('pg_up{check="db",check_type="db",target="db.internal:5432/gadgetbot"} 0');
+    expect(out).toContain('sentinel_check_last_run_timestamp_seconds{check="e2e-login"} 0');
+    expect(out).toContain('sentinel_check_expected_interval_seconds{check="e2e-login"} 900');
+    expect(out).toContain('sentinel_check_flaky_results_total{check="e2e-login"} 0');
+    expect(out).toContain('sentinel_check_duration_seconds_count{check="tls"} 0');
+    expect(out).toContain('sentinel_idp_login_ui_info{target="app.example.com",login_ui="v1"} 0');
+    expect(out).toContain('sentinel_runs_skipped_total{group="browser",reason="overlap"} 0');
+    expect(out).toContain('sentinel_run_in_progress{group="probes"} 0');
+    expect(out).toContain('sentinel_deployment_runs_total{outcome="passed"} 0');
+    expect(out).toContain('sentinel_build_info{version="0.1.0",revision="abc123def456",node_version="v20.20.0",playwright_version="1.65.1"} 1');
+    expect(out).toContain('sentinel_start_time_seconds 1700000000');
+    // A check the monitor never runs has its state set but no probe_success that could page someone.
+    expect(out.some((l) => l.startsWith('probe_success{check="e2e-session-redeploy"'))).toBe(false);
+    // No neutral value exists for expiry or verification: absent until measured.
+    expect(out.some((l) => l.startsWith('probe_ssl_earliest_cert_expiry') || l.startsWith('sentinel_tls_verify_success'))).toBe(false);
+  });
+
+  it('maps a passed tls result to exact lines, per configured TLS target only', async () => {
+    const { metrics, lines } = setup();
+    const result: CheckResult = {
+      ...base,
+      id: 'tls',
+      kind: 'probe',
+      status: 'passed',
+      durationMs: 250,
+      observations: {
+        hosts: [
+          { target: 'app.example.com:443', earliestExpirySeconds: 1796079090, verified: true, hostnameMatch: true, status: 'ok' },
+          { target: 'auth.example.com:443', earliestExpirySeconds: 1790000000, verified: false, status: 'fail' },
+          { target: 'evil.example.com:443?x=1', earliestExpirySeconds: 1, verified: true, status: 'ok' },
+        ],
+      },
+    };
+    recordResult(metrics, result, FINISHED_MS);
+    const out = await lines();
+    expect(out).toContain('probe_success{check="tls",check_type="tls",target="app.example.com:443,auth.example.com:443"} 1');
+    expect(out).toContain('probe_duration_seconds{check="tls",check_type="tls",target="app.example.com:443,auth.example.com:443"} 0.25');
+    expect(out).toContain('probe_ssl_earliest_cert_expiry{check="tls",check_type="tls",target="app.example.com:443"} 1796079090');
+    expect(out).toContain('probe_ssl_earliest_cert_expiry{check="tls",check_type="tls",target="auth.example.com:443"} 1790000000');
+    expect(out).toContain('sentinel_tls_verify_success{target="app.example.com:443"} 1');
+    expect(out).toContain('sentinel_tls_verify_success{target="auth.example.com:443"} 0');
+    expect(out).toContain('sentinel_check_status{check="tls",status="passing"} 1');
+    expect(out).toContain('sentinel_check_status{check="tls",status="failing"} 0');
+    expect(out).toContain('sentinel_check_results_total{check="tls",status="passed"} 1');
+    expect(out).toContain('sentinel_check_last_run_timestamp_seconds{check="tls"} 1764064800');
+    expect(out).toContain('sentinel_check_last_success_timestamp_seconds{check="tls"} 1764064800');
+    expect(out).toContain('sentinel_check_duration_seconds_bucket{le="0.25",check="tls"} 1');
+    expect(out).toContain('sentinel_check_duration_seconds_bucket{le="0.1",check="tls"} 0');
+    expect(out.join('\n')).not.toContain('evil.example.com');
+  });
+
+  it('maps a failed db result to exact lines and keeps the message out of the metrics', async () => {
+    const { metrics, lines, registry } = setup();
+    recordResult(metrics, { ...base, id: 'db', kind: 'probe', status: 'passed', durationMs: 40, observations: { pgUp: 1, postmasterStartTimeSeconds: 1764000000, migrationsExpected: 3, migrationsApplied: 2, migrationsPending: 1, migrationsEdited: 0 } }, FINISHED_MS);
+    recordResult(metrics, { ...base, id: 'db', kind: 'probe', status: 'failed', durationMs: 3000, reason: 'db_unreachable', message: 'connect ECONNREFUSED postgresql://admin:hunter2secret@db.internal:5432/gadgetbot', observations: { pgUp: 0 } }, FINISHED_MS + 60_000);
+    const out = await lines();
+    expect(out).toContain('probe_success{check="db",check_type="db",target="db.internal:5432/gadgetbot"} 0');
+    expect(out).toContain('pg_up{check="db",check_type="db",target="db.internal:5432/gadgetbot"} 0');
+    expect(out).toContain('pg_postmaster_start_time_seconds{check="db",check_type="db",target="db.internal:5432/gadgetbot"} 1764000000');
+    expect(out).toContain('sentinel_db_migrations_expected{target="db.internal:5432/gadgetbot"} 3');
+    expect(out).toContain('sentinel_db_migrations_applied{target="db.internal:5432/gadgetbot"} 2');
+    expect(out).toContain('sentinel_db_migrations_pending{target="db.internal:5432/gadgetbot"} 1');
+    expect(out).toContain('sentinel_db_migrations_hash_mismatch{target="db.internal:5432/gadgetbot"} 0');
+    expect(out).toContain('sentinel_check_status{check="db",status="failing"} 1');
+    expect(out).toContain('sentinel_check_status{check="db",status="passing"} 0');
+    expect(out).toContain('sentinel_check_failures_total{check="db",reason="db_unreachable"} 1');
+    expect(out).toContain('sentinel_check_results_total{check="db",status="passed"} 1');
+    expect(out).toContain('sentinel_check_results_total{check="db",status="failed"} 1');
+    expect(out).toContain('sentinel_check_last_run_timestamp_seconds{check="db"} 1764064860');
+    expect(out).toContain('sentinel_check_last_success_timestamp_seconds{check="db"} 1764064800');
+    const text = await registry.metrics();
+    expect(text).not.toContain('hunter2secret');
+    expect(text).not.toContain('ECONNREFUSED');
+  });
+
+  it('maps login UI, flaky, skipped and redeploy observations', async () => {
+    const { metrics, lines } = setup();
+    recordResult(metrics, { ...base, id: 'login-v2-redirect', kind: 'probe', status: 'failed', reason: 'login_v1', durationMs: 80, observations: { httpStatusCode: 302, loginUi: 'v1' } }, FINISHED_MS);
+    recordResult(metrics, { ...base, id: 'e2e-login', kind: 'browser', status: 'flaky', durationMs: 12_000 }, FINISHED_MS);
+    recordResult(metrics, { ...base, id: 'e2e-session-redeploy', kind: 'browser', status: 'skipped', reason: 'not_permitted', durationMs: 0 }, FINISHED_MS);
+    recordResult(metrics, { ...base, id: 'e2e-session-redeploy', kind: 'browser', status: 'failed', reason: 'session_lost', durationMs: 40_000, observations: { driver: 'coolify', downtimeSeconds: 3.5, sessionKept: false, idpAvailability: 1, idpFailures: 0, instanceChanged: true, newAuthorizeRoundTrip: true } }, FINISHED_MS);
+    const out = await lines();
+    expect(out).toContain('probe_http_status_code{check="login-v2-redirect",check_type="oidc",target="app.example.com"} 302');
+    expect(out).toContain('sentinel_idp_login_ui_info{target="app.example.com",login_ui="v1"} 1');
+    expect(out).toContain('sentinel_idp_login_ui_info{target="app.example.com",login_ui="v2"} 0');
+    expect(out).toContain('probe_success{check="e2e-login",check_type="browser",target="app.example.com"} 1');
+    expect(out).toContain('sentinel_check_status{check="e2e-login",status="degraded"} 1');
+    expect(out).toContain('sentinel_check_flaky_results_total{check="e2e-login"} 1');
+    expect(out).toContain('sentinel_session_survived_redeploy 0');
+    expect(out).toContain('sentinel_redeploy_downtime_seconds 3.5');
+    expect(out).toContain('sentinel_check_results_total{check="e2e-session-redeploy",status="skipped"} 1');
+  });
+
+  it('removes probe_success when a scheduled check is skipped, and counts skips and deployments', async () => {
+    const { metrics, lines } = setup();
+    recordResult(metrics, { ...base, id: 'db', kind: 'probe', status: 'skipped', reason: 'not_configured', durationMs: 0 }, FINISHED_MS);
+    recordSkippedRun(metrics, 'browser', 'overlap');
+    recordDeployment(metrics, 'failed', FINISHED_MS);
+    const out = await lines();
+    expect(out.some((l) => l.startsWith('probe_success{check="db"'))).toBe(false);
+    expect(out).toContain('sentinel_check_status{check="db",status="skipped"} 1');
+    expect(out).toContain('sentinel_runs_skipped_total{group="browser",reason="overlap"} 1');
+    expect(out).toContain('sentinel_deployment_runs_total{outcome="failed"} 1');
+    expect(out).toContain('sentinel_deployment_last_timestamp_seconds 1764064800');
+  });
+
+  it('ignores results of checks that are not configured (bounded labels)', async () => {
+    const { metrics, registry } = setup();
+    recordResult(metrics, { ...base, id: 'app-health', kind: 'probe', status: 'failed', reason: 'http_status', durationMs: 5 });
+    expect(await registry.metrics()).not.toContain('app-health');
+  });
+
+  it('a probe registry holds only result metrics', async () => {
+    const registry = new Registry();
+    const metrics = createProbeMetrics(registry, SPECS.filter((s) => s.id === 'db'));
+    recordResult(metrics, { ...base, id: 'db', kind: 'probe', status: 'passed', durationMs: 12, observations: { pgUp: 1 } });
+    const out = (await registry.metrics()).split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(out).toEqual([
+      'probe_success{check="db",check_type="db",target="db.internal:5432/gadgetbot"} 1',
+      'probe_duration_seconds{check="db",check_type="db",target="db.internal:5432/gadgetbot"} 0.012',
+      'pg_up{check="db",check_type="db",target="db.internal:5432/gadgetbot"} 1',
+    ]);
+  });
+
+  it('maps result statuses to the state set', () => {
+    expect(stateOf({ status: 'passed' })).toBe('passing');
+    expect(stateOf({ status: 'passed', warnings: ['tls_expiry_soon'] })).toBe('degraded');
+    expect(stateOf({ status: 'flaky' })).toBe('degraded');
+    expect(stateOf({ status: 'failed' })).toBe('failing');
+    expect(stateOf({ status: 'skipped' })).toBe('skipped');
+  });
+
+  it('says in every HELP of a cached measurement that it comes from the last scheduled run', async () => {
+    const { registry } = setup();
+    const help = (await registry.metrics()).split('\n').filter((l) => l.startsWith('# HELP probe_') || l.startsWith('# HELP pg_'));
+    expect(help.length).toBe(6);
+    for (const line of help) expect(line).toContain('last scheduled run (cached)');
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * The monitor's browser runner process. The monitor never loads Playwright itself (that alone costs
+ * ~50 MB of resident memory for as long as the monitor lives): each browser run is this short-lived
+ * process, which runs runner/playwright.ts's runBrowserChecks (itself spawning Playwright and
+ * Chromium in their own process group) with `--workers 1`, and prints one `RESULTS <json>` line. SIGTERM aborts the run,
+ * which kills the Playwright group, and then exits.
+ * stdin: one JSON line { config, env, checks, reportsDir, deadlineMs }.
+ */
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { resolveBrowser } from '../../core/browser.ts';
+import type { Config } from '../../core/config.ts';
+import type { BrowserCheckId } from '../../core/result.ts';
+import { REPO_ROOT } from '../embedded-stack.ts';
+import { grepFor, grepInvertFor, playwrightCliPath, runBrowserChecks } from '../playwright.ts';
+
+interface Request {
+  config: Config;
+  env: Record<string, string | undefined>;
+  checks: BrowserCheckId[];
+  reportsDir: string;
+  deadlineMs?: number;
+}
+
+const controller = new AbortController();
+process.once('SIGTERM', () => controller.abort(new Error('browser run stopped')));
+process.once('SIGINT', () => controller.abort(new Error('browser run stopped')));
+
+const line = await new Promise<string>((resolve) => {
+  const rl = createInterface({ input: process.stdin });
+  rl.once('line', (first) => {
+    rl.close();
+    resolve(first);
+  });
+});
+const request = JSON.parse(line) as Request;
+try {
+  resolveBrowser({ ...process.env, ...request.env }); // no usable Chromium → a one-line error, as in `sentinel run`
+  const results = await runBrowserChecks(request.config, request.env, {
+    checks: request.checks,
+    // The one-shot command line, with one worker: the monitor runs one browser flow at a time (issue 6).
+    command: {
+      file: process.execPath,
+      args: [playwrightCliPath(), 'test', '--config', join(REPO_ROOT, 'playwright.config.ts'), '--grep', grepFor(request.checks), ...grepInvertFor(request.checks), '--workers', '1'],
+    },
+    reportsDir: request.reportsDir,
+    signal: controller.signal,
+    ...(request.deadlineMs ? { deadlineMs: request.deadlineMs } : {}),
+  });
+  process.stdout.write(`RESULTS ${JSON.stringify(results)}\n`);
+} catch (error) {
+  process.stdout.write(`ERROR ${JSON.stringify(error instanceof Error ? error.message : String(error))}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,50 @@
+/**
+ * The default browser runner of the monitor: one child process per run (browser-child.ts), so neither
+ * Playwright's modules nor Chromium stay in the monitor's memory between runs. The signal (deadline or
+ * shutdown) sends SIGTERM, which makes the child kill its Playwright group; SIGKILL follows after 5 s.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { CheckResult } from '../../core/result.ts';
+import type { RunBrowserFn } from './runs.ts';
+
+const CHILD = fileURLToPath(new URL('./browser-child.ts', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const KILL_AFTER_MS = 5_000;
+
+export const runBrowserInChild: RunBrowserFn = (config, env, options) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+      cwd: REPO_ROOT,
+      // Only what Node and Playwright need; the target's settings travel in the request on stdin.
+      env: Object.fromEntries(Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, LANG: process.env.LANG, SENTINEL_DEBUG: process.env.SENTINEL_DEBUG, SENTINEL_CHROMIUM: process.env.SENTINEL_CHROMIUM, PLAYWRIGHT_BROWSERS_PATH: process.env.PLAYWRIGHT_BROWSERS_PATH }).filter(([, v]) => v !== undefined)) as Record<string, string>,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let outcome: { results?: CheckResult[]; error?: string } = {};
+    let stderrTail = '';
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('RESULTS ')) outcome = { results: JSON.parse(line.slice(8)) as CheckResult[] };
+      else if (line.startsWith('ERROR ')) outcome = { error: JSON.parse(line.slice(6)) as string };
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderrTail = (stderrTail + chunk.toString()).slice(-1_000);
+    });
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+    };
+    options.signal?.addEventListener('abort', stop, { once: true });
+    if (options.signal?.aborted) stop();
+    child.once('error', (error) => reject(error));
+    child.once('close', (code) => {
+      clearTimeout(killTimer);
+      options.signal?.removeEventListener('abort', stop);
+      if (outcome.results) return resolve(outcome.results);
+      const last = stderrTail.trim().split('\n').pop() ?? '';
+      reject(new Error(outcome.error ?? `browser runner exited with code ${code}${last ? `: ${last.slice(0, 200)}` : ''}`));
+    });
+    child.stdin!.end(`${JSON.stringify({ config, env, checks: options.checks, reportsDir: options.reportsDir, deadlineMs: options.deadlineMs })}\n`);
+  });

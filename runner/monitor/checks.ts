@@ -1,0 +1,81 @@
+/**
+ * How the monitor's checks are labelled in metrics and on /status: check type and target, always
+ * derived from the configuration (which checks run is runner/select.ts's decision).
+ */
+import type { Config } from '../../core/config.ts';
+import type { BrowserCheckId, CheckId, ProbeCheckId } from '../../core/result.ts';
+import { defaultTlsHosts } from '../../probes/targets.ts';
+import type { CheckSpec, CheckType } from '../metrics.ts';
+
+export interface MonitorChecks {
+  probes: readonly ProbeCheckId[];
+  browser: readonly BrowserCheckId[];
+  /** configured but not run by the monitor (not configured / not permitted): shown as skipped */
+  notRun: readonly CheckId[];
+}
+
+const CHECK_TYPES: Record<ProbeCheckId, CheckType> = {
+  tls: 'tls',
+  'app-health': 'http',
+  'oidc-discovery': 'oidc',
+  'login-v2-redirect': 'oidc',
+  db: 'db',
+};
+
+export function checkTypeOf(id: CheckId): CheckType {
+  return (CHECK_TYPES as Record<string, CheckType>)[id] ?? 'browser';
+}
+
+function hostOf(url: string | undefined): string {
+  if (!url) return '(not configured)';
+  try {
+    return new URL(url).host;
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+/** host:port list the tls probe checks (its own default list when none is configured). */
+export function tlsTargets(config: Config): string[] {
+  return [...(config.tls.hosts ?? defaultTlsHosts(config))];
+}
+
+function dbTarget(databaseUrl: string | undefined): string {
+  if (!databaseUrl) return '(not configured)';
+  try {
+    const u = new URL(databaseUrl);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return '(invalid database url)';
+  }
+}
+
+/** Target label of a check: a host (or host list), always derived from config, never from a result. */
+export function targetOf(id: CheckId, config: Config): string {
+  switch (id) {
+    case 'tls':
+      return tlsTargets(config).join(',');
+    case 'oidc-discovery':
+      return hostOf(config.issuer);
+    case 'db':
+      return dbTarget(config.databaseUrl);
+    default:
+      return hostOf(config.appUrl);
+  }
+}
+
+export function checkSpecs(config: Config, selection: MonitorChecks, intervals: { probes: number; browser: number }): CheckSpec[] {
+  const spec = (id: CheckId, intervalSeconds: number | undefined, scheduled: boolean): CheckSpec => ({
+    id,
+    checkType: checkTypeOf(id),
+    target: targetOf(id, config),
+    scheduled,
+    ...(intervalSeconds === undefined ? {} : { intervalSeconds }),
+    ...(id === 'tls' ? { tlsTargets: tlsTargets(config) } : {}),
+  });
+  return [
+    ...selection.probes.map((id) => spec(id, intervals.probes, true)),
+    ...selection.browser.map((id) => spec(id, intervals.browser, true)),
+    ...selection.notRun.map((id) => spec(id, undefined, false)),
+  ];
+}

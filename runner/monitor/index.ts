@@ -1,0 +1,274 @@
+/**
+ * `sentinel monitor` (architecture §6, issue 6): scheduled probe and browser groups, cached results
+ * served as Prometheus metrics and a status page, a blackbox-style /probe, and — when
+ * monitor.deployPollSchedule is set — post-deploy runs after each Coolify deployment.
+ * `startMonitor` returns a handle (tests); `runMonitor` is what the CLI calls: it runs until
+ * SIGTERM/SIGINT, shuts down within 10 s and resolves 0.
+ */
+import { join } from 'node:path';
+import { Registry, type RegistryContentType } from 'prom-client';
+import { collectSecrets, type Config } from '../../core/config.ts';
+import { SentinelError } from '../../core/errors.ts';
+import { createRedactor } from '../../core/redact.ts';
+import type { BrowserCheckId, CheckResult, ProbeCheckId } from '../../core/result.ts';
+import { createMetrics, recordDeployment, recordResult, recordRunInProgress, recordSkippedRun, type CheckSpec, type Metrics } from '../metrics.ts';
+import { isProbeId, selectChecks } from '../select.ts';
+import { checkSpecs } from './checks.ts';
+import { createHistory, type CheckHistory } from './history.ts';
+import { runBrowserWithDeadline, runProbeWithDeadline, type RunBrowserFn, type RunProbeFn } from './runs.ts';
+import { createLane, createScheduler, cronIntervalSeconds, type GroupDefinition, type Scheduler } from './scheduler.ts';
+import { startServer, type MonitorServer } from './server.ts';
+import { buildStatus } from './status-page.ts';
+
+export type { RunBrowserFn, RunProbeFn } from './runs.ts';
+
+/** What the monitor needs of runner/deploy-watch.ts (injectable for tests). */
+export interface DeploymentEventLike {
+  uuid: string;
+  status: 'finished' | 'failed';
+  finishedAt?: string | undefined;
+}
+export type CreateDeployWatcherFn = (options: {
+  config: Config;
+  onDeployment: (event: DeploymentEventLike, signal: AbortSignal) => void | Promise<void>;
+  log?: (line: string) => void;
+}) => { start(): Promise<void>; stop(): Promise<void> };
+
+export interface MonitorOptions {
+  /** host:port; overrides config.monitor.listen (`--listen`) */
+  listen?: string;
+  /** SENTINEL_* variables handed to the browser child process; default those of process.env */
+  env?: Record<string, string | undefined>;
+  /** the target is the embedded local stack (mutating checks allowed by default there) */
+  embedded?: boolean;
+  runProbe?: RunProbeFn;
+  runBrowser?: RunBrowserFn;
+  createDeployWatcher?: CreateDeployWatcherFn;
+  /** default: a new Registry */
+  registry?: Registry<RegistryContentType>;
+  /** one line per notable event (redacted); default stderr */
+  log?: (line: string) => void;
+  /** results kept per check for /status; default 20 */
+  historyLimit?: number;
+  /** added to browserCheckMs × (checks + 1) for the browser deadline; default 30 s (tests shorten it) */
+  browserDeadlineMarginMs?: number;
+}
+
+export interface MonitorHandle {
+  url: string;
+  server: MonitorServer;
+  registry: Registry<RegistryContentType>;
+  metrics: Metrics;
+  history: CheckHistory;
+  scheduler: Scheduler;
+  specs: readonly CheckSpec[];
+  /** resolves when every group has finished its first run */
+  firstCycle: Promise<void>;
+  /** stops tasks, aborts running work (the browser child is killed), closes the server; idempotent */
+  stop(): Promise<void>;
+}
+
+/** Total shutdown budget is 10 s: work gets 8 s, the server the rest. */
+const SHUTDOWN_WORK_GRACE_MS = 8_000;
+const DEPLOY_START_RETRY_MS = 30_000;
+
+async function defaultRunProbe(): Promise<RunProbeFn> {
+  const { runProbe } = await import('../../probes/run.ts');
+  return runProbe;
+}
+
+async function defaultRunBrowser(): Promise<RunBrowserFn> {
+  const { runBrowserInChild } = await import('./browser-process.ts');
+  return runBrowserInChild;
+}
+
+async function defaultDeployWatcher(): Promise<CreateDeployWatcherFn> {
+  const { createDeployWatcher } = await import('../deploy-watch.ts');
+  return createDeployWatcher as CreateDeployWatcherFn;
+}
+
+export async function startMonitor(config: Config, options: MonitorOptions = {}): Promise<MonitorHandle> {
+  const redact = createRedactor(collectSecrets(config));
+  const log = (line: string) => (options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(redact(line));
+  const runProbe = options.runProbe ?? (await defaultRunProbe());
+  const runBrowser = options.runBrowser ?? (await defaultRunBrowser());
+  const env = options.env ?? Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('SENTINEL_')));
+  const reportsDir = join(config.reportsDir, 'monitor');
+  const startedAtMs = Date.now();
+
+  const selection = selectChecks({ mode: 'monitor', config, embedded: options.embedded ?? false });
+  const probes = selection.run.filter((id): id is ProbeCheckId => isProbeId(id));
+  const browser = selection.run.filter((id): id is BrowserCheckId => !isProbeId(id));
+  // not_selected checks are not this monitor's business; not_configured / not_permitted ones show as skipped.
+  const notRun = selection.skipped.filter((r) => r.reason !== 'not_selected');
+  const schedules = { probes: config.monitor.probeSchedule, browser: config.monitor.browserSchedule, ...(config.monitor.deployPollSchedule ? { deploys: config.monitor.deployPollSchedule } : {}) };
+  const specs = checkSpecs(config, { probes, browser, notRun: notRun.map((r) => r.id) }, { probes: cronIntervalSeconds(schedules.probes), browser: cronIntervalSeconds(schedules.browser) });
+
+  const registry = options.registry ?? new Registry();
+  const metrics = createMetrics(registry, { checks: specs, startTimeSeconds: Math.floor(startedAtMs / 1000) });
+  const history = createHistory({ limit: options.historyLimit ?? 20 });
+
+  const record = (raw: CheckResult) => {
+    const result = redact.deep(raw);
+    const finishedAtMs = Date.now();
+    history.record(result, finishedAtMs);
+    recordResult(metrics, result, finishedAtMs);
+    if (result.status === 'failed') log(`monitor: ${result.id} failed (${result.reason ?? 'unexpected'}): ${result.message ?? ''}`);
+  };
+  for (const result of notRun) record(result);
+
+  const lane = createLane();
+  const runProbeGroup = async (signal: AbortSignal): Promise<CheckResult[]> => {
+    const results = await Promise.all(probes.map((id) => runProbeWithDeadline(id, config, runProbe, signal)));
+    const done = results.filter((r): r is CheckResult => r !== undefined);
+    if (!signal.aborted) done.forEach(record);
+    return done;
+  };
+  const runBrowserGroup = async (signal: AbortSignal, release: () => void): Promise<CheckResult[]> => {
+    try {
+      const results = await runBrowserWithDeadline(browser, config, env, runBrowser, signal, reportsDir, options.browserDeadlineMarginMs);
+      if (!results || signal.aborted) return [];
+      results.forEach(record);
+      return results;
+    } finally {
+      release();
+    }
+  };
+
+  const groups: GroupDefinition[] = [{ name: 'probes', schedule: schedules.probes, run: async (signal) => void (await runProbeGroup(signal)) }];
+  if (browser.length > 0) {
+    groups.push({
+      name: 'browser',
+      schedule: schedules.browser,
+      run: async (signal) => {
+        const release = lane.tryAcquire();
+        if (!release) {
+          recordSkippedRun(metrics, 'browser', 'browser_busy');
+          return;
+        }
+        await runBrowserGroup(signal, release);
+      },
+    });
+  }
+  const scheduler = createScheduler(groups, {
+    onSkip: (group, reason) => recordSkippedRun(metrics, group, reason),
+    onRunning: (group, running) => recordRunInProgress(metrics, group, running),
+    log,
+  });
+
+  const listen = options.listen ?? config.monitor.listen;
+  const server = await startServer(listen, {
+    ...(config.monitor.token ? { token: config.monitor.token } : {}),
+    registry,
+    alive: () => scheduler.alive(),
+    status: () => buildStatus({ specs, history, startedAtMs, schedules, redact }),
+    probeIds: probes,
+    specs,
+    runProbeNow: async (id) => {
+      const result = await runProbeWithDeadline(id, config, runProbe, new AbortController().signal);
+      return redact.deep(result!);
+    },
+  }).catch((error: unknown) => {
+    throw new SentinelError('environment', `sentinel monitor: cannot listen on ${listen}: ${(error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error))}`, { cause: error });
+  });
+
+  // Post-deploy runs: after a finished deployment, the scheduled (never disruptive) checks once more.
+  const deploy = config.monitor.deployPollSchedule ? await startDeployWatch() : undefined;
+  async function startDeployWatch() {
+    const create = options.createDeployWatcher ?? (await defaultDeployWatcher());
+    let retry: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const watcher = create({
+      config,
+      log,
+      onDeployment: (event) => {
+        const atMs = event.finishedAt ? Date.parse(event.finishedAt) : Date.now();
+        if (event.status === 'failed') {
+          log(`monitor: deployment ${event.uuid} failed; no post-deploy run`);
+          recordDeployment(metrics, 'deploy_failed', atMs);
+          return;
+        }
+        if (scheduler.running('deploy')) {
+          recordDeployment(metrics, 'skipped', atMs);
+          recordSkippedRun(metrics, 'deploy', 'overlap');
+          return;
+        }
+        return scheduler.runTracked('deploy', async (signal) => {
+          log(`monitor: deployment ${event.uuid} finished; running ${[...probes, ...browser].join(', ')}`);
+          const results = [...(await runProbeGroup(signal))];
+          if (browser.length > 0) {
+            const release = await lane.acquire(signal);
+            results.push(...(await runBrowserGroup(signal, release)));
+          }
+          if (signal.aborted) return;
+          const ok = results.every((r) => r.status === 'passed' || r.status === 'skipped');
+          recordDeployment(metrics, ok ? 'passed' : 'failed', atMs);
+        });
+      },
+    });
+    const start = async (): Promise<void> => {
+      try {
+        await watcher.start();
+      } catch (error) {
+        if (stopped) return;
+        log(`monitor: watching deployments failed to start: ${error instanceof Error ? error.message : String(error)}; retrying in ${DEPLOY_START_RETRY_MS / 1000} s`);
+        // A computed back-off before asking the API again (not a wait for readiness).
+        retry = setTimeout(() => void start(), Math.max(config.coolify.pollIntervalMs, DEPLOY_START_RETRY_MS));
+      }
+    };
+    void start();
+    return {
+      async stop() {
+        stopped = true;
+        clearTimeout(retry);
+        await watcher.stop().catch(() => undefined);
+      },
+    };
+  }
+
+  scheduler.start();
+  log(`monitor: listening on ${server.url}; probes ${probes.join(', ') || '(none)'} on "${schedules.probes}", browser ${browser.join(', ') || '(none)'} on "${schedules.browser}"`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: server.url,
+    server,
+    registry,
+    metrics,
+    history,
+    scheduler,
+    specs,
+    firstCycle: scheduler.firstCycle(),
+    stop: () =>
+      (stopping ??= (async () => {
+        await Promise.all([scheduler.stop(SHUTDOWN_WORK_GRACE_MS), deploy?.stop()]);
+        await server.close();
+      })()),
+  };
+}
+
+/**
+ * The CLI entry: starts the monitor, runs until SIGTERM or SIGINT, then stops tasks, aborts running
+ * work (killing a browser child), closes the server and resolves 0 — all within 10 s.
+ */
+export async function runMonitor(config: Config, options: MonitorOptions = {}): Promise<number> {
+  // Listen before starting anything, so a signal during start-up is not the default (killing) one.
+  let onSignal: (name: NodeJS.Signals) => void = () => undefined;
+  const received = new Promise<NodeJS.Signals>((resolve) => {
+    onSignal = (name) => resolve(name);
+  });
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    const monitor = await startMonitor(config, options);
+    const signal = await received;
+    const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+    log(`monitor: ${signal} received; shutting down`);
+    await monitor.stop();
+    log('monitor: stopped');
+    return 0;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}

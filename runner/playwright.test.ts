@@ -1,0 +1,144 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SentinelError } from '../core/errors.ts';
+import type { CheckResult } from '../core/result.ts';
+import { childEnv, grepFor, grepInvertFor, runBrowserChecks } from './playwright.ts';
+import { BASE_ENV, configFrom } from './test-support/config.ts';
+
+let dir: string;
+const config = () => configFrom({ ...BASE_ENV, SENTINEL_REPORTS_DIR: join(dir, 'reports') });
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sentinel-fake-playwright-'));
+  // Writes a result for e2e-login only (like a run where the other spec never reported), a report
+  // file holding the password (as a trace would), and the environment it was given.
+  await writeFile(
+    join(dir, 'fake-playwright.mjs'),
+    `import { mkdirSync, writeFileSync } from 'node:fs';
+     const dir = process.env.SENTINEL_REPORTS_DIR;
+     mkdirSync(dir, { recursive: true });
+     writeFileSync(dir + '/env.json', JSON.stringify(Object.keys(process.env)));
+     writeFileSync(dir + '/trace-note.txt', 'filled password ' + process.env.SENTINEL_PASSWORD);
+     writeFileSync(dir + '/e2e-results.json', JSON.stringify([
+       { id: 'e2e-login', kind: 'browser', status: 'failed', reason: 'assertion', message: 'typed ' + process.env.SENTINEL_PASSWORD, startedAt: new Date().toISOString(), durationMs: 1200 },
+     ]));`,
+  );
+  // Hangs, with a grandchild in the same process group, until killed.
+  await writeFile(
+    join(dir, 'hanging-playwright.mjs'),
+    `import { spawn } from 'node:child_process';
+     import { writeFileSync } from 'node:fs';
+     const grandchild = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+     writeFileSync(process.env.SENTINEL_REPORTS_DIR + '-grandchild.pid', String(grandchild.pid));
+     setInterval(() => {}, 1000);`,
+  );
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('command line', () => {
+  test('the grep matches exactly the titled check ids', () => {
+    const grep = new RegExp(grepFor(['e2e-login', 'e2e-sign-out']));
+    expect(grep.test('checks specs/login.spec.ts e2e-login: sign in from /login @monitor')).toBe(true);
+    expect(grep.test('checks specs/sign-out.spec.ts e2e-sign-out: the user menu signs out')).toBe(true);
+    expect(grep.test('checks specs/admin-crud.spec.ts e2e-admin-crud: create, view @mutating')).toBe(false);
+    expect(grep.test('disruptive e2e-session-redeploy: survives')).toBe(false);
+  });
+
+  test('tags the selection left out are inverted away', () => {
+    expect(grepInvertFor(['e2e-login'])).toEqual(['--grep-invert', '@disruptive|@mutating']);
+    expect(grepInvertFor(['e2e-admin-crud', 'e2e-session-redeploy'])).toEqual([]);
+  });
+
+  test('the child env is explicit: PATH/HOME, SENTINEL_*, permissions from the config, nothing else', () => {
+    const env = childEnv(configFrom(BASE_ENV, { allowMutations: true }), { ...BASE_ENV, OTHER: 'x' }, '/abs/reports', {
+      PATH: '/bin',
+      HOME: '/root',
+      AWS_SECRET_ACCESS_KEY: 'aws-secret',
+      GITHUB_TOKEN: 'gh-secret',
+    });
+    expect(env).toEqual({
+      PATH: '/bin',
+      HOME: '/root',
+      ...BASE_ENV,
+      SENTINEL_ALLOW_MUTATIONS: 'true',
+      SENTINEL_REPORTS_DIR: '/abs/reports',
+      FORCE_COLOR: '0',
+    });
+  });
+});
+
+describe('runBrowserChecks', () => {
+  test('returns one result per requested id, redacted; a missing one is failed/unexpected; reports are scrubbed', async () => {
+    const seen: CheckResult[] = [];
+    const results = await runBrowserChecks(config(), { ...BASE_ENV }, {
+      checks: ['e2e-login', 'e2e-sign-out'],
+      reportsDir: join(dir, 'reports'),
+      onResult: (r) => void seen.push(r),
+      command: { file: process.execPath, args: [join(dir, 'fake-playwright.mjs')] },
+    });
+    expect(results.map((r) => [r.id, r.status, r.reason])).toEqual([
+      ['e2e-login', 'failed', 'assertion'],
+      ['e2e-sign-out', 'failed', 'unexpected'],
+    ]);
+    expect(results[0]!.message).toBe('typed [REDACTED]');
+    expect(results[1]!.message).toBe('no result from Playwright (exit code 0)');
+    expect(seen.map((r) => r.id)).toEqual(['e2e-login', 'e2e-sign-out']);
+    const trace = await readFile(join(dir, 'reports', 'trace-note.txt'), 'utf8');
+    expect(trace).toBe('filled password [REDACTED]');
+    const envKeys = JSON.parse(await readFile(join(dir, 'reports', 'env.json'), 'utf8')) as string[];
+    expect(envKeys.filter((k) => !k.startsWith('SENTINEL_')).sort()).toEqual(
+      ['FORCE_COLOR', 'HOME', 'PATH', ...['TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'CI', 'GITHUB_ACTIONS', 'PLAYWRIGHT_BROWSERS_PATH'].filter((k) => process.env[k] !== undefined)].sort(),
+    );
+  });
+
+  test('a run past its deadline is killed with its whole process group; the checks fail with timeout', async () => {
+    const reportsDir = join(dir, 'reports-hang');
+    const started = Date.now();
+    const results = await runBrowserChecks(config(), { ...BASE_ENV }, {
+      checks: ['e2e-login'],
+      reportsDir,
+      deadlineMs: 3_000,
+      command: { file: process.execPath, args: [join(dir, 'hanging-playwright.mjs')] },
+    });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ id: 'e2e-login', status: 'failed', reason: 'timeout' });
+    expect(results[0]!.message).toBe('no result from Playwright: the browser run exceeded its deadline of 3 s and was stopped');
+    const grandchild = Number(await readFile(`${reportsDir}-grandchild.pid`, 'utf8'));
+    await expect.poll(() => {
+      try {
+        process.kill(grandchild, 0);
+        return 'alive';
+      } catch {
+        return 'gone';
+      }
+    }, { timeout: 5_000 }).toBe('gone');
+  });
+
+  test('an abort signal stops the run', async () => {
+    const controller = new AbortController();
+    const pending = runBrowserChecks(config(), { ...BASE_ENV }, {
+      checks: ['e2e-sign-out'],
+      reportsDir: join(dir, 'reports-abort'),
+      signal: controller.signal,
+      command: { file: process.execPath, args: [join(dir, 'hanging-playwright.mjs')] },
+    });
+    controller.abort();
+    const results = await pending;
+    expect(results[0]).toMatchObject({ status: 'failed', reason: 'unexpected', message: 'no result from Playwright: the run was interrupted' });
+  });
+
+  test('no browser is an exit-2 SentinelError before anything is spawned', async () => {
+    const error = await runBrowserChecks(config(), { ...BASE_ENV, SENTINEL_CHROMIUM: join(dir, 'no-such-chromium') }, {
+      checks: ['e2e-login'],
+      reportsDir: join(dir, 'reports-nobrowser'),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SentinelError);
+    expect((error as SentinelError).code).toBe('no_browser');
+  });
+});

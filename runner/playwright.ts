@@ -1,0 +1,199 @@
+/**
+ * Browser checks run as a Playwright child process (architecture §6, §8): the runner reaches e2e/
+ * only through `playwright test`, never by import. The child gets an explicit environment, its own
+ * process group (so a deadline or Ctrl-C takes Chromium down with it), and its results come back
+ * through e2e/reporter.ts's `<reportsDir>/e2e-results.json`.
+ */
+import { spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { resolveBrowser } from '../core/browser.ts';
+import type { Config } from '../core/config.ts';
+import { SentinelError } from '../core/errors.ts';
+import { collectSecrets } from '../core/config.ts';
+import { createRedactor } from '../core/redact.ts';
+import { scrubReports } from '../core/scrub.ts';
+import { isCheckId, type BrowserCheckId, type CheckResult } from '../core/result.ts';
+import { REPO_ROOT } from './embedded-stack.ts';
+
+export const E2E_RESULTS_FILE = 'e2e-results.json';
+
+export interface RunBrowserChecksOptions {
+  checks: readonly BrowserCheckId[];
+  reportsDir: string;
+  signal?: AbortSignal;
+  /** Called once per check id as its result becomes known. */
+  onResult?: (result: CheckResult) => void | Promise<void>;
+  /** Overall deadline of the Playwright run; default derived from the config's timeouts. */
+  deadlineMs?: number;
+  /** Command line of the child (tests use a fake Playwright); default the resolved Playwright CLI. */
+  command?: { file: string; args: string[] };
+}
+
+/** Variables of the parent the child may see besides SENTINEL_*: none of them secret. */
+const PASS_THROUGH = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'CI', 'GITHUB_ACTIONS', 'PLAYWRIGHT_BROWSERS_PATH', 'SENTINEL_DEBUG', 'SENTINEL_CHROMIUM', 'SENTINEL_E2E_RETRIES'];
+
+export function playwrightCliPath(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('@playwright/test/package.json')), 'cli.js');
+}
+
+/** A --grep that matches exactly the tests titled with one of these check ids. */
+export function grepFor(checks: readonly BrowserCheckId[]): string {
+  return `(^|[\\s›])(${checks.join('|')})(?![\\w-])`;
+}
+
+/**
+ * The child's environment: PATH/HOME and friends, the SENTINEL_* values that describe the target,
+ * the permissions as the (flag-overridden) config says, and the absolute reports folder.
+ */
+/** Tags the selection left out are excluded again by tag, so a mistitled spec cannot slip in. */
+export function grepInvertFor(checks: readonly BrowserCheckId[]): string[] {
+  const tags = [
+    ...(checks.includes('e2e-session-redeploy') ? [] : ['@disruptive']),
+    ...(checks.includes('e2e-admin-crud') ? [] : ['@mutating']),
+  ];
+  return tags.length ? ['--grep-invert', tags.join('|')] : [];
+}
+
+export function childEnv(config: Config, sentinelEnv: Record<string, string | undefined>, reportsDir: string, parent: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of PASS_THROUGH) {
+    const value = parent[key];
+    if (value !== undefined) env[key] = value;
+  }
+  for (const [key, value] of Object.entries(sentinelEnv)) {
+    if (key.startsWith('SENTINEL_') && value !== undefined) env[key] = value;
+  }
+  if (config.allowMutations !== undefined) env.SENTINEL_ALLOW_MUTATIONS = String(config.allowMutations);
+  if (config.allowDisruptive !== undefined) env.SENTINEL_ALLOW_DISRUPTIVE = String(config.allowDisruptive);
+  for (const key of ['SENTINEL_CONFIG', 'SENTINEL_CA_CERT'] as const) {
+    const value = env[key];
+    if (value) env[key] = resolve(value);
+  }
+  env.SENTINEL_REPORTS_DIR = reportsDir;
+  env.FORCE_COLOR = '0';
+  return env;
+}
+
+export function defaultDeadlineMs(config: Config, checks: readonly BrowserCheckId[]): number {
+  const retries = Math.max(0, Number(process.env.SENTINEL_E2E_RETRIES ?? 0) || 0);
+  const perCheck = config.timeouts.browserCheckMs * (retries + 1);
+  const redeploy = checks.includes('e2e-session-redeploy') ? config.coolify.deployTimeoutMs : 0;
+  // the setup project signs in once per user before the specs start
+  return 60_000 + perCheck * (checks.length + 2) + redeploy;
+}
+
+async function readResults(file: string): Promise<CheckResult[] | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? (parsed as CheckResult[]).filter((r) => r && typeof r.id === 'string' && isCheckId(r.id)) : undefined;
+  } catch {
+    return undefined; // half-written; the final read decides
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+export async function runBrowserChecks(
+  config: Config,
+  env: Record<string, string | undefined>,
+  options: RunBrowserChecksOptions,
+): Promise<CheckResult[]> {
+  const checks = [...options.checks];
+  if (checks.length === 0) return [];
+  if (!options.command) resolveBrowser({ ...process.env, ...env }); // throws SentinelError('no_browser') → exit 2
+  const reportsDir = resolve(options.reportsDir);
+  const resultsFile = join(reportsDir, E2E_RESULTS_FILE);
+  await rm(resultsFile, { force: true });
+  const redact = createRedactor(collectSecrets(config));
+  const debug = process.env.SENTINEL_DEBUG === '1';
+  const startedAt = new Date().toISOString();
+  const started = performance.now();
+
+  const command = options.command ?? {
+    file: process.execPath,
+    args: [playwrightCliPath(), 'test', '--config', join(REPO_ROOT, 'playwright.config.ts'), '--grep', grepFor(checks), ...grepInvertFor(checks)],
+  };
+  const child = spawn(command.file, command.args, {
+    // the user's folder, so relative paths in SENTINEL_* (config file, CA, migrations) mean what they meant
+    cwd: process.cwd(),
+    env: childEnv(config, env, reportsDir),
+    stdio: ['ignore', debug ? 'inherit' : 'ignore', debug ? 'inherit' : 'pipe'],
+    detached: true, // own process group: a kill reaches Chromium and the workers too
+  });
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString()).slice(-2000);
+  });
+
+  const reported = new Set<string>();
+  const report = async (results: CheckResult[] | undefined) => {
+    for (const result of results ?? []) {
+      if (!checks.includes(result.id as BrowserCheckId) || reported.has(result.id)) continue;
+      reported.add(result.id);
+      await options.onResult?.(redact.deep(result));
+    }
+  };
+
+  const deadlineMs = options.deadlineMs ?? defaultDeadlineMs(config, checks);
+  let stopReason: 'deadline' | 'interrupted' | undefined;
+  const stopChild = (why: 'deadline' | 'interrupted') => {
+    if (stopReason || child.pid === undefined || child.exitCode !== null) return;
+    stopReason = why;
+    killGroup(child.pid, 'SIGTERM');
+    setTimeout(() => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'), 5_000).unref();
+  };
+  const deadline = setTimeout(() => stopChild('deadline'), deadlineMs);
+  const onAbort = () => stopChild('interrupted');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+
+  const exit = await new Promise<{ code: number | null; error?: Error }>((done) => {
+    child.once('error', (error) => done({ code: null, error }));
+    child.once('close', (code) => done({ code }));
+  });
+  clearTimeout(deadline);
+  options.signal?.removeEventListener('abort', onAbort);
+  // Whatever the outcome, no straggler (a worker, Chromium) may outlive the run.
+  if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+  if (exit.error) throw new SentinelError('environment', `cannot start Playwright: ${exit.error.message}`, { cause: exit.error });
+
+  await scrubReports(reportsDir, redact);
+  const results = (await readResults(resultsFile)) ?? [];
+  const byId = new Map(results.map((r) => [r.id, r]));
+  const lastError = redact(stderrTail.trim().split('\n').filter(Boolean).pop() ?? '').slice(0, 300);
+  const missingMessage =
+    stopReason === 'deadline'
+      ? `no result from Playwright: the browser run exceeded its deadline of ${Math.round(deadlineMs / 1000)} s and was stopped`
+      : stopReason === 'interrupted'
+        ? 'no result from Playwright: the run was interrupted'
+        : `no result from Playwright (exit code ${exit.code}${lastError ? `; ${lastError}` : ''})`;
+
+  const final = checks.map((id): CheckResult =>
+    byId.get(id) ?? {
+      id,
+      kind: 'browser',
+      status: 'failed',
+      reason: stopReason === 'deadline' ? 'timeout' : 'unexpected',
+      message: missingMessage,
+      startedAt,
+      durationMs: Math.round(performance.now() - started),
+    },
+  );
+  await report(final);
+  return final.map((r) => redact.deep(r));
+}

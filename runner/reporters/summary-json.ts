@@ -1,0 +1,32 @@
+/** `summary.json` — exactly the schema of architecture §4. */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunSummary } from '../../core/result.ts';
+import type { Reporter } from './types.ts';
+
+export function summaryDocument(summary: RunSummary) {
+  return {
+    mode: summary.mode,
+    target: summary.target,
+    startedAt: summary.startedAt,
+    durationMs: summary.durationMs,
+    checks: summary.checks.map((c) => ({
+      id: c.id,
+      kind: c.kind,
+      status: c.status,
+      durationMs: c.durationMs,
+      ...(c.reason ? { reason: c.reason } : {}),
+      ...(c.observations ? { observations: c.observations } : {}),
+    })),
+    totals: summary.totals,
+  };
+}
+
+export function summaryJsonReporter(reportsDir: string): Reporter {
+  return {
+    onCheck() {},
+    async onEnd(summary) {
+      await writeFile(join(reportsDir, 'summary.json'), `${JSON.stringify(summaryDocument(summary), null, 2)}\n`);
+    },
+  };
+}

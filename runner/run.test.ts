@@ -1,0 +1,135 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { SentinelError } from '../core/errors.ts';
+import { exitCodeOf, type CheckResult, type ProbeCheckId } from '../core/result.ts';
+import type { EmbeddedStack } from './embedded-stack.ts';
+import { executeRun } from './run.ts';
+import { BASE_ENV } from './test-support/config.ts';
+
+const passed = (id: CheckResult['id'], kind: CheckResult['kind'], durationMs = 10): CheckResult => ({ id, kind, status: 'passed', startedAt: new Date().toISOString(), durationMs });
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sentinel-run-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function fakeStack(calls: string[]): (options: unknown) => Promise<EmbeddedStack> {
+  return async () => {
+    calls.push('start');
+    return {
+      info: {} as EmbeddedStack['info'],
+      env: {
+        ...BASE_ENV,
+        SENTINEL_APP_URL: 'https://localhost:40001',
+        SENTINEL_ISSUER: 'https://127.0.0.1:40002',
+        SENTINEL_DATABASE_URL: 'postgresql://admin:db-SECRET-pw@127.0.0.1:40003/gadgetbot',
+        SENTINEL_COOLIFY_URL: 'https://127.0.0.1:40004',
+        SENTINEL_COOLIFY_TOKEN: '1|coolify-SECRET',
+        SENTINEL_COOLIFY_APP_UUID: 'uuid',
+        SENTINEL_ALLOW_MUTATIONS: 'true',
+        SENTINEL_ALLOW_DISRUPTIVE: 'true',
+      },
+      stop: async () => void calls.push('stop'),
+    };
+  };
+}
+
+describe('executeRun', () => {
+  test('embedded: starts the stack, runs probes first then every browser check, writes reports, stops the stack', async () => {
+    const calls: string[] = [];
+    const lines: string[] = [];
+    const summary = await executeRun({
+      mode: 'postdeploy',
+      env: { SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      embedded: true,
+      write: (l) => lines.push(l),
+      startStack: fakeStack(calls),
+      probe: async (id: ProbeCheckId) => {
+        calls.push(`probe ${id}`);
+        return id === 'db'
+          ? { id, kind: 'probe', status: 'failed', reason: 'migration_pending', message: 'postgresql://admin:db-SECRET-pw@x pending', startedAt: '', durationMs: 5 }
+          : passed(id, 'probe');
+      },
+      browser: async (_config, env, options) => {
+        calls.push(`browser ${options.checks.join(',')}`);
+        expect(env.SENTINEL_APP_URL).toBe('https://localhost:40001');
+        return options.checks.map((id) => passed(id, 'browser', 2000));
+      },
+    });
+    expect(calls[0]).toBe('start');
+    expect(calls.slice(1, 6).sort()).toEqual(['probe app-health', 'probe db', 'probe login-v2-redirect', 'probe oidc-discovery', 'probe tls']);
+    expect(calls.slice(6)).toEqual(['browser e2e-login,e2e-admin-crud,e2e-sign-out,e2e-session-redeploy', 'stop']);
+    expect(summary.checks.map((c) => c.status)).toEqual(['passed', 'passed', 'passed', 'passed', 'failed', 'passed', 'passed', 'passed', 'passed']);
+    expect(summary.totals).toEqual({ passed: 8, failed: 1, flaky: 0, skipped: 0 });
+    expect(summary.target).toBe('https://localhost:40001');
+    expect(exitCodeOf(summary.checks)).toBe(1);
+    const written = await Promise.all(['summary.json', 'junit.xml', 'summary.md'].map((f) => readFile(join(dir, 'reports', f), 'utf8')));
+    for (const text of [...written, lines.join('\n')]) expect(text).not.toContain('db-SECRET-pw');
+    expect(lines).toContain('✘ db  5 ms  migration_pending: postgresql://admin:[REDACTED]@x pending');
+  });
+
+  test('configured target: skipped checks are reported, never counted as passed', async () => {
+    const summary = await executeRun({
+      mode: 'ci',
+      env: { ...BASE_ENV, SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      embedded: false,
+      write: () => {},
+      probe: async (id: ProbeCheckId) => passed(id, 'probe'),
+      browser: async (_c, _e, options) => options.checks.map((id) => passed(id, 'browser')),
+    });
+    expect(summary.mode).toBe('ci');
+    expect(summary.totals).toEqual({ passed: 6, failed: 0, flaky: 0, skipped: 3 });
+    expect(summary.checks.filter((c) => c.status === 'skipped').map((c) => [c.id, c.reason])).toEqual([
+      ['db', 'not_configured'],
+      ['e2e-admin-crud', 'not_permitted'],
+      ['e2e-session-redeploy', 'not_permitted'],
+    ]);
+    expect(exitCodeOf(summary.checks)).toBe(0);
+    const json = JSON.parse(await readFile(join(dir, 'reports', 'summary.json'), 'utf8')) as { checks: Array<{ status: string }> };
+    expect(json.checks.filter((c) => c.status === 'passed')).toHaveLength(6);
+  });
+
+  test('the stack is stopped when the run fails (e.g. no browser)', async () => {
+    const calls: string[] = [];
+    const error = await executeRun({
+      mode: 'postdeploy',
+      env: { SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      embedded: true,
+      write: () => {},
+      startStack: fakeStack(calls),
+      probe: async (id: ProbeCheckId) => passed(id, 'probe'),
+      browser: async () => {
+        throw new SentinelError('no_browser', 'no Chromium found');
+      },
+    }).catch((e: unknown) => e);
+    expect((error as SentinelError).code).toBe('no_browser');
+    expect(calls).toEqual(['start', 'stop']);
+  });
+
+  test('an interrupted run does not start the browser checks and fails them', async () => {
+    const controller = new AbortController();
+    let browserCalled = false;
+    const summary = await executeRun({
+      mode: 'postdeploy',
+      env: { ...BASE_ENV, SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      embedded: false,
+      write: () => {},
+      signal: controller.signal,
+      probe: async (id: ProbeCheckId) => {
+        controller.abort();
+        return passed(id, 'probe');
+      },
+      browser: async () => {
+        browserCalled = true;
+        return [];
+      },
+    });
+    expect(browserCalled).toBe(false);
+    expect(summary.checks.find((c) => c.id === 'e2e-login')).toMatchObject({ status: 'failed', reason: 'unexpected' });
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * One run of the suite (postdeploy | ci | probe-only): probes first (concurrently, a live line each),
+ * then browser checks through Playwright, one CheckResult per check, then the reporters.
+ * With no target configured the embedded local stack is started for the run and stopped after it.
+ */
+import { resolve } from 'node:path';
+import { collectSecrets, loadConfig, type Config } from '../core/config.ts';
+import { SentinelError } from '../core/errors.ts';
+import { createRedactor, safeTarget, type Redactor } from '../core/redact.ts';
+import { CHECK_IDS, totalsOf, type BrowserCheckId, type CheckId, type CheckResult, type ProbeCheckId, type RunSummary } from '../core/result.ts';
+import { runProbe } from '../probes/run.ts';
+import { startEmbeddedStack, type EmbeddedStack, type StartEmbeddedStackOptions } from './embedded-stack.ts';
+import { runBrowserChecks, type RunBrowserChecksOptions } from './playwright.ts';
+import { createStandardReporters, redactingFanOut, type Reporter, type WriteLine } from './reporters/index.ts';
+import { isProbeId, selectChecks, type Selection } from './select.ts';
+
+export type RunCommandMode = 'postdeploy' | 'ci' | 'probe';
+
+export interface RunChecksOptions {
+  mode: RunCommandMode;
+  config: Config;
+  selection: Selection;
+  /** SENTINEL_* values describing the target, handed to the Playwright child. */
+  env: Record<string, string | undefined>;
+  reporter: Reporter;
+  target: string;
+  signal?: AbortSignal;
+  /** Status lines between the per-check lines (the browser phase reports only when Playwright ends). */
+  progress?: WriteLine;
+  /** Replaceable for tests. */
+  probe?: (id: ProbeCheckId, config: Config) => Promise<CheckResult>;
+  browser?: (config: Config, env: Record<string, string | undefined>, options: RunBrowserChecksOptions) => Promise<CheckResult[]>;
+}
+
+function interrupted(id: CheckId, kind: CheckResult['kind']): CheckResult {
+  return { id, kind, status: 'failed', reason: 'unexpected', message: 'the run was interrupted before this check finished', startedAt: new Date().toISOString(), durationMs: 0 };
+}
+
+/** Runs the selected checks and reports them; returns the (redacted) summary. */
+export async function runChecks(options: RunChecksOptions): Promise<RunSummary> {
+  const { config, selection, reporter, signal } = options;
+  const probe = options.probe ?? ((id: ProbeCheckId, c: Config) => runProbe(id, c));
+  const browser = options.browser ?? runBrowserChecks;
+  const startedAt = new Date();
+  const started = performance.now();
+  const results = new Map<CheckId, CheckResult>();
+  const record = async (result: CheckResult) => {
+    results.set(result.id, result);
+    await reporter.onCheck(result);
+  };
+
+  for (const result of selection.skipped) await record(result);
+
+  const probeIds = selection.run.filter(isProbeId);
+  await Promise.all(
+    probeIds.map(async (id) => {
+      await record(await probe(id, config));
+    }),
+  );
+
+  const browserIds = selection.run.filter((id): id is BrowserCheckId => !isProbeId(id));
+  if (browserIds.length > 0) {
+    if (signal?.aborted) {
+      for (const id of browserIds) await record(interrupted(id, 'browser'));
+    } else {
+      options.progress?.(`… running ${browserIds.join(', ')} in Playwright (results when it ends)`);
+      const browserResults = await browser(config, options.env, {
+        checks: browserIds,
+        reportsDir: resolve(config.reportsDir),
+        ...(signal ? { signal } : {}),
+        onResult: (result) => record(result),
+      });
+      for (const result of browserResults) if (!results.has(result.id)) await record(result);
+    }
+  }
+
+  const checks = CHECK_IDS.map((id) => results.get(id) ?? interrupted(id, isProbeId(id) ? 'probe' : 'browser'));
+  const summary: RunSummary = {
+    mode: options.mode,
+    target: options.target,
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - started),
+    checks,
+    totals: totalsOf(checks),
+  };
+  await reporter.onEnd(summary);
+  return summary;
+}
+
+export interface ExecuteRunOptions {
+  mode: RunCommandMode;
+  /** The process environment (SENTINEL_* and the rest). */
+  env: NodeJS.ProcessEnv;
+  /** Flag overrides for loadConfig (e.g. { allowMutations: true, checks: [...] }). */
+  overrides?: Record<string, unknown>;
+  requested?: readonly CheckId[];
+  write: WriteLine;
+  signal?: AbortSignal;
+  /** Replaceable for tests. */
+  startStack?: (options: StartEmbeddedStackOptions) => Promise<EmbeddedStack>;
+  reporters?: (config: Config) => Promise<Reporter[]>;
+  probe?: RunChecksOptions['probe'];
+  browser?: RunChecksOptions['browser'];
+  embedded: boolean;
+}
+
+function configOrThrow(env: NodeJS.ProcessEnv, overrides: Record<string, unknown>): Config {
+  const loaded = loadConfig(env, overrides);
+  if (loaded.ok) return loaded.config;
+  const first = loaded.issues[0]!;
+  throw new SentinelError('config_invalid', `configuration invalid (${loaded.issues.length} problem(s); run \`sentinel check-config\`): ${first.path}: ${first.message}`);
+}
+
+/** The whole `sentinel run` / `sentinel probe`: target (configured or embedded), selection, checks, reports. */
+export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary> {
+  const overrides = options.overrides ?? {};
+  let stack: EmbeddedStack | undefined;
+  try {
+    let env: NodeJS.ProcessEnv = options.env;
+    if (options.embedded) {
+      options.write('sentinel: no target configured (SENTINEL_APP_URL / SENTINEL_ISSUER / SENTINEL_CONFIG): starting the embedded local stack');
+      const start = options.startStack ?? startEmbeddedStack;
+      stack = await start({ baseEnv: options.env, ...(options.signal ? { signal: options.signal } : {}) });
+      env = { ...options.env, ...stack.env };
+    }
+    const config = configOrThrow(env, overrides);
+    const redact: Redactor = createRedactor(collectSecrets(config));
+    const target = safeTarget(config.appUrl);
+    const faults = stack?.info.faults?.length ? `, faults: ${stack.info.faults.join(', ')}` : '';
+    options.write(`sentinel: ${options.mode} run against ${target}${options.embedded ? ` (embedded stack${faults})` : ''}`);
+    const selection = selectChecks({ mode: options.mode, config, embedded: options.embedded, ...(options.requested ? { requested: options.requested } : {}) });
+    const reporters = options.reporters
+      ? await options.reporters(config)
+      : await createStandardReporters({
+          reportsDir: resolve(config.reportsDir),
+          write: options.write,
+          ...(options.env.GITHUB_STEP_SUMMARY ? { stepSummaryPath: options.env.GITHUB_STEP_SUMMARY } : {}),
+        });
+    const sentinelEnv = Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith('SENTINEL_')));
+    return await runChecks({
+      mode: options.mode,
+      config,
+      selection,
+      env: sentinelEnv,
+      reporter: redactingFanOut(reporters, redact),
+      target,
+      progress: options.write,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.probe ? { probe: options.probe } : {}),
+      ...(options.browser ? { browser: options.browser } : {}),
+    });
+  } finally {
+    if (stack) {
+      options.write('sentinel: stopping the embedded local stack');
+      await stack.stop();
+    }
+  }
+}

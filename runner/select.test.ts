@@ -1,0 +1,92 @@
+import { describe, expect, test } from 'vitest';
+import { CHECK_IDS } from '../core/result.ts';
+import { selectChecks } from './select.ts';
+import { BASE_ENV, configFrom } from './test-support/config.ts';
+
+const FULL_ENV = {
+  ...BASE_ENV,
+  SENTINEL_DATABASE_URL: 'postgresql://u:dbpw-SECRET@db.example.test:5432/app',
+  SENTINEL_COOLIFY_URL: 'https://coolify.example.test',
+  SENTINEL_COOLIFY_TOKEN: 'coolify-SECRET-token',
+  SENTINEL_COOLIFY_APP_UUID: 'app-uuid',
+};
+
+const reasons = (selection: ReturnType<typeof selectChecks>) => Object.fromEntries(selection.skipped.map((s) => [s.id, s.reason]));
+
+describe('selectChecks', () => {
+  test('the embedded stack runs every check, mutating and disruptive included', () => {
+    const selection = selectChecks({ mode: 'postdeploy', config: configFrom(FULL_ENV), embedded: true });
+    expect(selection.run).toEqual([...CHECK_IDS]);
+    expect(selection.skipped).toEqual([]);
+  });
+
+  test('a configured target needs permission for mutating and disruptive checks', () => {
+    const selection = selectChecks({ mode: 'postdeploy', config: configFrom(FULL_ENV), embedded: false });
+    expect(selection.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db', 'e2e-login', 'e2e-sign-out']);
+    expect(reasons(selection)).toEqual({ 'e2e-admin-crud': 'not_permitted', 'e2e-session-redeploy': 'not_permitted' });
+    for (const skip of selection.skipped) {
+      expect(skip.status).toBe('skipped');
+      expect(skip.message).toMatch(/--allow-(mutations|disruptive)/);
+    }
+  });
+
+  test('flags (config overrides) grant the permissions', () => {
+    const config = configFrom(FULL_ENV, { allowMutations: true, allowDisruptive: true });
+    expect(selectChecks({ mode: 'ci', config, embedded: false }).run).toEqual([...CHECK_IDS]);
+  });
+
+  test('an explicit "false" wins over the embedded default', () => {
+    const config = configFrom({ ...FULL_ENV, SENTINEL_ALLOW_MUTATIONS: 'false' });
+    expect(reasons(selectChecks({ mode: 'postdeploy', config, embedded: true }))).toEqual({ 'e2e-admin-crud': 'not_permitted' });
+  });
+
+  test('disruptive without a redeploy driver is not configured; with a command it runs', () => {
+    const noDriver = configFrom({ ...BASE_ENV, SENTINEL_DATABASE_URL: FULL_ENV.SENTINEL_DATABASE_URL }, { allowDisruptive: true });
+    const skippedRedeploy = selectChecks({ mode: 'postdeploy', config: noDriver, embedded: false }).skipped.find((s) => s.id === 'e2e-session-redeploy');
+    expect(skippedRedeploy?.reason).toBe('not_configured');
+    expect(skippedRedeploy?.message).toContain('SENTINEL_REDEPLOY_COMMAND');
+    const withCommand = configFrom({ ...BASE_ENV, SENTINEL_REDEPLOY_COMMAND: 'true' }, { allowDisruptive: true });
+    expect(selectChecks({ mode: 'postdeploy', config: withCommand, embedded: false }).run).toContain('e2e-session-redeploy');
+  });
+
+  test('monitor mode never runs disruptive checks, even when allowed', () => {
+    const config = configFrom(FULL_ENV, { allowMutations: true, allowDisruptive: true });
+    const selection = selectChecks({ mode: 'monitor', config, embedded: true });
+    expect(reasons(selection)).toEqual({ 'e2e-session-redeploy': 'not_permitted' });
+    expect(selection.run).toContain('e2e-admin-crud');
+  });
+
+  test('monitor mode runs mutating checks only when allowed', () => {
+    const selection = selectChecks({ mode: 'monitor', config: configFrom(FULL_ENV), embedded: false });
+    expect(reasons(selection)['e2e-admin-crud']).toBe('not_permitted');
+  });
+
+  test('no database URL skips db; no users skips every browser check', () => {
+    const config = configFrom({ SENTINEL_APP_URL: BASE_ENV.SENTINEL_APP_URL, SENTINEL_ISSUER: BASE_ENV.SENTINEL_ISSUER });
+    const selection = selectChecks({ mode: 'postdeploy', config, embedded: false });
+    expect(selection.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect']);
+    expect(reasons(selection)).toEqual({
+      db: 'not_configured',
+      'e2e-login': 'not_configured',
+      'e2e-admin-crud': 'not_configured',
+      'e2e-sign-out': 'not_configured',
+      'e2e-session-redeploy': 'not_configured',
+    });
+  });
+
+  test('plain-http targets have no TLS host to check', () => {
+    const config = configFrom({ ...BASE_ENV, SENTINEL_APP_URL: 'http://127.0.0.1:3000', SENTINEL_ISSUER: 'http://127.0.0.1:3001' });
+    expect(reasons(selectChecks({ mode: 'postdeploy', config, embedded: false })).tls).toBe('not_configured');
+  });
+
+  test('requested ids (--check, else SENTINEL_CHECKS) narrow the run; probe mode drops browser checks', () => {
+    const config = configFrom({ ...FULL_ENV, SENTINEL_CHECKS: 'db,e2e-login' });
+    expect(selectChecks({ mode: 'postdeploy', config, embedded: false }).run).toEqual(['db', 'e2e-login']);
+    const requested = selectChecks({ mode: 'postdeploy', config, embedded: false, requested: ['tls'] });
+    expect(requested.run).toEqual(['tls']);
+    expect(requested.skipped.find((s) => s.id === 'db')).toMatchObject({ status: 'skipped', reason: 'not_selected' });
+    const probeOnly = selectChecks({ mode: 'probe', config: configFrom(FULL_ENV), embedded: true });
+    expect(probeOnly.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db']);
+    expect(probeOnly.skipped.map((s) => s.reason)).toEqual(['not_selected', 'not_selected', 'not_selected', 'not_selected']);
+  });
+});

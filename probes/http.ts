@@ -1,10 +1,13 @@
 /**
- * HTTP for the probes: undici's own fetch with a per-probe Agent that trusts the configured CA,
- * never follows redirects unless asked, and records how long each new connection took (TCP + TLS),
- * so app-health can report a connect phase without guessing.
+ * HTTP for the probes: undici's own fetch with a per-probe Agent that never follows redirects unless
+ * asked, and records how long each new connection took (TCP + TLS), so app-health can report a
+ * connect phase without guessing.
+ *
+ * Certificates are not verified here: the `tls` probe owns chain, hostname and expiry verdicts for
+ * every host. An expired certificate is then one red check with a precise reason (`tls_expiry`),
+ * not four checks failing with a transport error, and the HTTP probes keep measuring behaviour.
  */
 import { Agent, buildConnector, fetch, type RequestInit, type Response } from 'undici';
-import { trustContext } from './trust.ts';
 import type { ProbeContext } from './types.ts';
 
 export interface ProbeHttp {
@@ -16,9 +19,8 @@ export interface ProbeHttp {
 }
 
 export function createProbeHttp(ctx: ProbeContext): ProbeHttp {
-  const secureContext = trustContext(ctx.caCerts);
   const connectTimings: number[] = [];
-  const connector = buildConnector({ ...(secureContext ? { secureContext } : {}) });
+  const connector = buildConnector({ rejectUnauthorized: false });
   const agent = new Agent({
     connect(options, callback) {
       const started = performance.now();

@@ -5,7 +5,8 @@
  * through e2e/reporter.ts's `<reportsDir>/e2e-results.json`.
  */
 import { spawn } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { resolveBrowser } from '../core/browser.ts';
@@ -13,7 +14,7 @@ import type { Config } from '../core/config.ts';
 import { SentinelError } from '../core/errors.ts';
 import { collectSecrets } from '../core/config.ts';
 import { createRedactor } from '../core/redact.ts';
-import { scrubReports } from '../core/scrub.ts';
+import { scrubReports, secretVariants } from '../core/scrub.ts';
 import { isCheckId, type BrowserCheckId, type CheckResult } from '../core/result.ts';
 import { REPO_ROOT } from './embedded-stack.ts';
 
@@ -27,6 +28,8 @@ export interface RunBrowserChecksOptions {
   onResult?: (result: CheckResult) => void | Promise<void>;
   /** Overall deadline of the Playwright run; default derived from the config's timeouts. */
   deadlineMs?: number;
+  /** Playwright workers (the monitor runs one flow at a time); default the config's. */
+  workers?: number;
   /** Command line of the child (tests use a fake Playwright); default the resolved Playwright CLI. */
   command?: { file: string; args: string[] };
 }
@@ -108,6 +111,12 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Browser checks in up to two Playwright runs: the independent checks first, then the disruptive
+ * redeploy on its own (`--project disruptive --no-deps`). Playwright would skip the redeploy when
+ * any earlier check failed; a separate run keeps every verdict independent and still never lets
+ * the redeploy overlap another spec. Each run gets its own reports subfolder and state folder.
+ */
 export async function runBrowserChecks(
   config: Config,
   env: Record<string, string | undefined>,
@@ -116,22 +125,45 @@ export async function runBrowserChecks(
   const checks = [...options.checks];
   if (checks.length === 0) return [];
   if (!options.command) resolveBrowser({ ...process.env, ...env }); // throws SentinelError('no_browser') → exit 2
-  const reportsDir = resolve(options.reportsDir);
+  const independent = checks.filter((id) => id !== 'e2e-session-redeploy');
+  const disruptive = checks.filter((id) => id === 'e2e-session-redeploy');
+  const results: CheckResult[] = [];
+  if (independent.length > 0) results.push(...(await runPlaywright(config, env, options, independent, { subdir: '' })));
+  if (disruptive.length > 0 && !options.signal?.aborted) {
+    results.push(...(await runPlaywright(config, env, options, disruptive, { subdir: DISRUPTIVE_SUBDIR, project: 'disruptive' })));
+  }
+  return checks.map((id) => results.find((r) => r.id === id)!);
+}
+
+/** Reports of the separate redeploy run, below the reports folder. */
+export const DISRUPTIVE_SUBDIR = 'redeploy';
+
+async function runPlaywright(
+  config: Config,
+  env: Record<string, string | undefined>,
+  options: RunBrowserChecksOptions,
+  checks: BrowserCheckId[],
+  phase: { subdir: string; project?: string },
+): Promise<CheckResult[]> {
+  const reportsRoot = resolve(options.reportsDir);
+  const reportsDir = phase.subdir ? join(reportsRoot, phase.subdir) : reportsRoot;
   const resultsFile = join(reportsDir, E2E_RESULTS_FILE);
   await rm(resultsFile, { force: true });
-  const redact = createRedactor(collectSecrets(config));
+  const stateDir = await mkdtemp(join(tmpdir(), 'sentinel-e2e-state-'));
+  const redact = createRedactor(secretVariants(collectSecrets(config)));
   const debug = process.env.SENTINEL_DEBUG === '1';
   const startedAt = new Date().toISOString();
   const started = performance.now();
 
+  const projectArgs = phase.project ? ['--project', phase.project, '--no-deps'] : ['--project', 'setup', '--project', 'checks'];
   const command = options.command ?? {
     file: process.execPath,
-    args: [playwrightCliPath(), 'test', '--config', join(REPO_ROOT, 'playwright.config.ts'), '--grep', grepFor(checks), ...grepInvertFor(checks)],
+    args: [playwrightCliPath(), 'test', '--config', join(REPO_ROOT, 'playwright.config.ts'), ...projectArgs, '--grep', grepFor(checks), ...grepInvertFor(checks), ...(options.workers ? ['--workers', String(options.workers)] : [])],
   };
   const child = spawn(command.file, command.args, {
     // the user's folder, so relative paths in SENTINEL_* (config file, CA, migrations) mean what they meant
     cwd: process.cwd(),
-    env: childEnv(config, env, reportsDir),
+    env: { ...childEnv(config, env, reportsDir), SENTINEL_E2E_STATE_DIR: stateDir },
     stdio: ['ignore', debug ? 'inherit' : 'ignore', debug ? 'inherit' : 'pipe'],
     detached: true, // own process group: a kill reaches Chromium and the workers too
   });
@@ -172,6 +204,7 @@ export async function runBrowserChecks(
   if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
   if (exit.error) throw new SentinelError('environment', `cannot start Playwright: ${exit.error.message}`, { cause: exit.error });
 
+  await rm(stateDir, { recursive: true, force: true });
   await scrubReports(reportsDir, redact);
   const results = (await readResults(resultsFile)) ?? [];
   const byId = new Map(results.map((r) => [r.id, r]));
@@ -184,7 +217,7 @@ export async function runBrowserChecks(
         : `no result from Playwright (exit code ${exit.code}${lastError ? `; ${lastError}` : ''})`;
 
   const final = checks.map((id): CheckResult =>
-    byId.get(id) ?? {
+    withArtifactsUnder(phase.subdir, byId.get(id)) ?? {
       id,
       kind: 'browser',
       status: 'failed',
@@ -196,4 +229,10 @@ export async function runBrowserChecks(
   );
   await report(final);
   return final.map((r) => redact.deep(r));
+}
+
+/** Artifact paths are relative to the run's own reports folder; make them relative to the top one. */
+function withArtifactsUnder(subdir: string, result: CheckResult | undefined): CheckResult | undefined {
+  if (!result || !subdir || !result.artifacts) return result;
+  return { ...result, artifacts: result.artifacts.map((artifact) => join(subdir, artifact)) };
 }

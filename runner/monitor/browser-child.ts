@@ -6,13 +6,11 @@
  * which kills the Playwright group, and then exits.
  * stdin: one JSON line { config, env, checks, reportsDir, deadlineMs }.
  */
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { resolveBrowser } from '../../core/browser.ts';
 import type { Config } from '../../core/config.ts';
 import type { BrowserCheckId } from '../../core/result.ts';
-import { REPO_ROOT } from '../embedded-stack.ts';
-import { grepFor, grepInvertFor, playwrightCliPath, runBrowserChecks } from '../playwright.ts';
+import { runBrowserChecks } from '../playwright.ts';
 
 interface Request {
   config: Config;
@@ -38,11 +36,8 @@ try {
   resolveBrowser({ ...process.env, ...request.env }); // no usable Chromium → a one-line error, as in `sentinel run`
   const results = await runBrowserChecks(request.config, request.env, {
     checks: request.checks,
-    // The one-shot command line, with one worker: the monitor runs one browser flow at a time (issue 6).
-    command: {
-      file: process.execPath,
-      args: [playwrightCliPath(), 'test', '--config', join(REPO_ROOT, 'playwright.config.ts'), '--grep', grepFor(request.checks), ...grepInvertFor(request.checks), '--workers', '1'],
-    },
+    // One worker: the monitor runs one browser flow at a time (issue 6).
+    workers: 1,
     reportsDir: request.reportsDir,
     signal: controller.signal,
     ...(request.deadlineMs ? { deadlineMs: request.deadlineMs } : {}),

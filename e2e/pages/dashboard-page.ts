@@ -1,0 +1,18 @@
+/** `/admin`, the dashboard (contract §2.5). */
+import type { Locator, Page } from '@playwright/test';
+
+export class DashboardPage {
+  constructor(private readonly page: Page) {}
+
+  get heading(): Locator {
+    return this.page.getByRole('heading', { name: 'Admin Dashboard', exact: true });
+  }
+
+  async goto(): Promise<void> {
+    await this.page.goto('/admin');
+  }
+
+  async reload(): Promise<void> {
+    await this.page.reload();
+  }
+}

@@ -1,0 +1,10 @@
+/** `/`, the public homepage (contract §2.1): where sign-out lands. */
+import type { Locator, Page } from '@playwright/test';
+
+export class HomePage {
+  constructor(private readonly page: Page) {}
+
+  get heading(): Locator {
+    return this.page.getByRole('heading', { name: /GadgetBot\s*Rentals/, level: 1 });
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Playwright reporter → `<reportsDir>/e2e-results.json`: one CheckResult (core/result.ts) per
+ * selected browser check. Checks that never ran because the setup sign-in failed are reported
+ * failed with the setup's reason, never missing and never passed. At exit (after the HTML report
+ * is written) the reports folder is scrubbed of secrets once more.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
+import type { Config } from '../core/config.ts';
+import type { Redactor } from '../core/redact.ts';
+import { safeTarget } from '../core/redact.ts';
+import { BROWSER_CHECK_IDS, isReason, type BrowserCheckId, type CheckResult, type Reason } from '../core/result.ts';
+import { scrubReports } from '../core/scrub.ts';
+import { CHECK_ANNOTATION, OBSERVATIONS_ATTACHMENT, REASON_ANNOTATION, SETUP_ANNOTATION } from './support/check.ts';
+import { loadSentinelConfig, reportsDirOf } from './support/config.ts';
+import { runRedactor } from './support/redaction.ts';
+
+export const E2E_RESULTS_FILE = 'e2e-results.json';
+
+interface Annotation {
+  type: string;
+  description?: string;
+}
+
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+function annotationsOf(test: TestCase, result: TestResult | undefined): Annotation[] {
+  return [...test.annotations, ...((result as { annotations?: Annotation[] } | undefined)?.annotations ?? [])];
+}
+
+function checkIdOf(test: TestCase): BrowserCheckId | undefined {
+  const id = test.annotations.find((a) => a.type === CHECK_ANNOTATION)?.description;
+  return (BROWSER_CHECK_IDS as readonly string[]).includes(id ?? '') ? (id as BrowserCheckId) : undefined;
+}
+
+function reasonOf(test: TestCase, result: TestResult | undefined): Reason | undefined {
+  const found = annotationsOf(test, result).find((a) => a.type === REASON_ANNOTATION && a.description && isReason(a.description));
+  return found?.description as Reason | undefined;
+}
+
+/** The first line of the error; for a web-first assertion also its `Locator:` line, which says what was missing. */
+function firstErrorLine(result: TestResult | undefined): string | undefined {
+  const error = result?.errors[0] ?? result?.error;
+  const lines = (error?.message ?? error?.value ?? '')
+    .replace(ANSI, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const first = lines[0]?.replace(/^(CheckFailure|Error): /, '');
+  const locator = lines.find((line) => line.startsWith('Locator:'));
+  return first && locator && first.startsWith('expect(') ? `${first} (${locator})` : first;
+}
+
+function isTimeout(result: TestResult | undefined): boolean {
+  if (result?.status === 'timedOut') return true;
+  const message = (result?.errors[0]?.message ?? '').replace(ANSI, '');
+  return /TimeoutError|Test timeout of \d+ms exceeded|Timeout \d+ms exceeded/.test(message);
+}
+
+export default class SentinelReporter implements Reporter {
+  private root: Suite | undefined;
+  private sentinel: Config | undefined;
+  private redactor: Redactor | undefined;
+
+  printsToStdio(): boolean {
+    return false;
+  }
+
+  onBegin(_config: FullConfig, suite: Suite): void {
+    this.root = suite;
+    this.sentinel = loadSentinelConfig();
+  }
+
+  private get redact(): Redactor {
+    this.redactor ??= runRedactor(this.sentinel!);
+    return this.redactor;
+  }
+
+  private setupFailure(): { reason: Reason; message: string } | undefined {
+    const setups = this.root!.allTests().filter((t) => t.annotations.some((a) => a.type === SETUP_ANNOTATION));
+    for (const setup of setups) {
+      const last = setup.results.at(-1);
+      if (setup.outcome() !== 'unexpected' || !last) continue;
+      const reason = reasonOf(setup, last) ?? (isTimeout(last) ? 'timeout' : 'assertion');
+      const who = setup.annotations.find((a) => a.type === SETUP_ANNOTATION)?.description ?? 'a user';
+      return { reason, message: `setup sign-in failed: ${firstErrorLine(last) ?? 'no error message'} (${who})` };
+    }
+    return undefined;
+  }
+
+  private artifactsOf(result: TestResult): string[] {
+    const reportsDir = reportsDirOf(this.sentinel!);
+    return result.attachments
+      .filter((a) => a.path && (a.name === 'trace' || a.name === 'screenshot' || a.contentType.startsWith('image/')))
+      .map((a) => path.relative(reportsDir, a.path!));
+  }
+
+  private observationsOf(result: TestResult): Record<string, unknown> | undefined {
+    const attachment = result.attachments.find((a) => a.name === OBSERVATIONS_ATTACHMENT && a.body);
+    if (!attachment?.body) return undefined;
+    try {
+      return this.redact.deep(JSON.parse(attachment.body.toString('utf8')) as Record<string, unknown>);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private resultOf(test: TestCase, id: BrowserCheckId): CheckResult {
+    const target = safeTarget(this.sentinel!.appUrl);
+    const base = { id, kind: 'browser' as const, target };
+    const last = test.results.at(-1);
+    if (!last) {
+      const setup = this.setupFailure();
+      if (setup) return { ...base, status: 'failed', startedAt: new Date().toISOString(), durationMs: 0, reason: setup.reason, message: this.redact(setup.message) };
+      return { ...base, status: 'skipped', startedAt: new Date().toISOString(), durationMs: 0, reason: 'dependency_failed', message: 'not run: a check it waits for failed first' };
+    }
+    const startedAt = (test.results[0] ?? last).startTime.toISOString();
+    const durationMs = test.results.reduce((sum, r) => sum + r.duration, 0);
+    const observations = this.observationsOf(last);
+    const withObservations = observations ? { observations } : {};
+    switch (test.outcome()) {
+      case 'expected':
+        return { ...base, status: 'passed', startedAt, durationMs, ...withObservations };
+      case 'flaky':
+        return { ...base, status: 'flaky', startedAt, durationMs, message: 'passed only after a retry', ...withObservations };
+      case 'skipped': {
+        const why = annotationsOf(test, last).find((a) => a.type === 'skip')?.description ?? 'skipped';
+        return { ...base, status: 'skipped', startedAt, durationMs, reason: reasonOf(test, last) ?? 'not_permitted', message: this.redact(why) };
+      }
+      default: {
+        const reason = reasonOf(test, last) ?? (isTimeout(last) ? 'timeout' : 'assertion');
+        const message = this.redact(firstErrorLine(last) ?? `failed (${last.status})`);
+        const artifacts = this.artifactsOf(last);
+        return { ...base, status: 'failed', startedAt, durationMs, reason, message, ...withObservations, ...(artifacts.length ? { artifacts } : {}) };
+      }
+    }
+  }
+
+  onEnd(_result: FullResult): void {
+    if (!this.root || !this.sentinel) return;
+    const results: CheckResult[] = [];
+    for (const test of this.root.allTests()) {
+      const id = checkIdOf(test);
+      if (id) results.push(this.resultOf(test, id));
+    }
+    const reportsDir = reportsDirOf(this.sentinel);
+    mkdirSync(reportsDir, { recursive: true });
+    writeFileSync(path.join(reportsDir, E2E_RESULTS_FILE), `${JSON.stringify(results, null, 2)}\n`);
+  }
+
+  async onExit(): Promise<void> {
+    if (!this.sentinel) return;
+    await scrubReports(reportsDirOf(this.sentinel), this.redact);
+  }
+}

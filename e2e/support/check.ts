@@ -1,0 +1,44 @@
+/**
+ * How a spec speaks the result model (core/result.ts) through Playwright: the check id and the
+ * failure reason travel as annotations, observations as a JSON attachment; e2e/reporter.ts reads them.
+ */
+import { test } from '@playwright/test';
+import type { BrowserCheckId, Reason } from '../../core/result.ts';
+
+export const CHECK_ANNOTATION = 'check';
+export const REASON_ANNOTATION = 'reason';
+export const SETUP_ANNOTATION = 'setup';
+export const OBSERVATIONS_ATTACHMENT = 'observations';
+
+/** A failure that already knows its bounded reason. */
+export class CheckFailure extends Error {
+  constructor(readonly reason: Reason, message: string) {
+    super(message);
+    this.name = 'CheckFailure';
+  }
+}
+
+/** Static test details: the check id annotation (known even when the test never runs) and its tags. */
+export function checkDetails(id: BrowserCheckId, tags: Array<'@monitor' | '@mutating' | '@disruptive'>) {
+  return { tag: tags, annotation: [{ type: CHECK_ANNOTATION, description: id }] };
+}
+
+/** Records the reason (first one wins in the reporter) and throws. */
+export function failWith(reason: Reason, message: string): never {
+  test.info().annotations.push({ type: REASON_ANNOTATION, description: reason });
+  throw new CheckFailure(reason, message);
+}
+
+/** Runs `body`; an error that is not a CheckFailure gets `reason` (e.g. an assertion inside a named step). */
+export async function withReason<T>(reason: Reason, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (!(error instanceof CheckFailure)) test.info().annotations.push({ type: REASON_ANNOTATION, description: reason });
+    throw error;
+  }
+}
+
+export async function attachObservations(observations: Record<string, unknown>): Promise<void> {
+  await test.info().attach(OBSERVATIONS_ATTACHMENT, { body: JSON.stringify(observations), contentType: 'application/json' });
+}

@@ -1,0 +1,39 @@
+/**
+ * The URL sequence of a sign-in (architecture §3 `e2e-login`): app → `<issuer>/oauth/v2/authorize`
+ * → `<issuer><loginBasePath>/…` → app callback → `/admin`. Only origins and paths are kept in
+ * observations: queries carry state and codes.
+ */
+import type { Config } from '../../core/config.ts';
+import { failWith } from './check.ts';
+import { inspectAuthorizeUrl, isAuthorizeUrl, isClassicLoginUrl, isLoginV2Url } from './authorize.ts';
+
+export function withoutQuery(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+export function assertLoginSequence(urls: readonly string[], config: Config): void {
+  const app = new URL(config.appUrl).origin;
+  const start = urls.findIndex((url) => url.startsWith(`${app}/login`));
+  if (start < 0) failWith('assertion', 'the sign-in did not start on the app /login page');
+  const authorize = urls.findIndex((url, i) => i > start && isAuthorizeUrl(url, config));
+  if (authorize < 0) failWith('authorize_mismatch', `no navigation to ${config.issuer}/oauth/v2/authorize after /login`);
+  const problem = inspectAuthorizeUrl(urls[authorize]!, config);
+  if (problem) failWith(problem.reason, problem.message);
+  const next = urls.slice(authorize + 1).find((url) => !isAuthorizeUrl(url, config));
+  if (next === undefined) failWith('assertion', 'the authorize request led nowhere');
+  if (isClassicLoginUrl(next, config)) failWith('login_v1', `authorize redirected to the classic login ${withoutQuery(next)}`);
+  if (!isLoginV2Url(next, config)) {
+    failWith(new URL(next).origin === new URL(config.issuer).origin ? 'assertion' : 'login_wrong_host', `authorize redirected to ${withoutQuery(next)}, expected ${config.issuer}${config.loginBasePath}/…`);
+  }
+  const login = urls.indexOf(next);
+  const callbackPrefix = `${config.appUrl}/api/auth/callback/zitadel?`;
+  const callback = urls.findIndex((url, i) => i > login && url.startsWith(callbackPrefix));
+  if (callback < 0) failWith('assertion', `Login V2 never returned to ${withoutQuery(callbackPrefix)}`);
+  const admin = urls.findIndex((url, i) => i > callback && new URL(url).origin === app && new URL(url).pathname === '/admin');
+  if (admin < 0) failWith('assertion', `the callback did not land on ${app}/admin`);
+}

@@ -1,0 +1,54 @@
+/**
+ * Playwright configuration of the browser checks (architecture §3): everything comes from the
+ * suite's one config (core/config.ts via SENTINEL_* variables); nothing target-specific lives here.
+ * Projects: `setup` signs the test users in once, `checks` runs the three independent checks on
+ * that state, `disruptive` (the redeploy) runs after them so it never overlaps another spec.
+ */
+import path from 'node:path';
+import { defineConfig } from '@playwright/test';
+import { resolveBrowser } from './core/browser.ts';
+import { loadSentinelConfig, reportsDirOf } from './e2e/support/config.ts';
+
+const sentinel = loadSentinelConfig();
+const browser = resolveBrowser();
+const reportsDir = reportsDirOf(sentinel);
+const retries = Number.parseInt(process.env.SENTINEL_E2E_RETRIES ?? '0', 10);
+
+export default defineConfig({
+  testDir: './e2e',
+  outputDir: path.join(reportsDir, 'test-results'),
+  forbidOnly: true,
+  fullyParallel: false,
+  workers: 2,
+  retries: Number.isFinite(retries) && retries >= 0 ? retries : 0,
+  timeout: sentinel.timeouts.browserCheckMs,
+  expect: { timeout: sentinel.timeouts.actionMs },
+  globalTeardown: './e2e/global-teardown.ts',
+  reporter: [
+    ['list'],
+    ['html', { open: 'never', outputFolder: path.join(reportsDir, 'playwright-report') }],
+    ['./e2e/reporter.ts'],
+  ],
+  use: {
+    baseURL: sentinel.appUrl,
+    // Certificate verdicts (chain, hostname, expiry) belong to the `tls` probe, for every host; the
+    // browser checks judge the flows. One bad certificate is then one precise red check, and a
+    // private CA (the local stack's, a staging CA), which Chromium cannot be handed, just works.
+    ignoreHTTPSErrors: true,
+    actionTimeout: sentinel.timeouts.actionMs,
+    navigationTimeout: sentinel.timeouts.actionMs,
+    testIdAttribute: 'data-testid',
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    video: 'off',
+    launchOptions: {
+      ...(browser.executablePath ? { executablePath: browser.executablePath } : {}),
+      args: browser.args,
+    },
+  },
+  projects: [
+    { name: 'setup', testMatch: /auth\.setup\.ts$/ },
+    { name: 'checks', testMatch: /specs\/(login|admin-crud|sign-out)\.spec\.ts$/, dependencies: ['setup'] },
+    { name: 'disruptive', testMatch: /specs\/session-redeploy\.spec\.ts$/, dependencies: ['checks'] },
+  ],
+});

@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['core/**/*.test.ts', 'probes/**/*.test.ts', 'runner/**/*.test.ts', 'fixtures/**/*.test.ts', 'e2e/**/*.test.ts'],
+    include: ['bench/**/*.test.ts', 'core/**/*.test.ts', 'probes/**/*.test.ts', 'runner/**/*.test.ts', 'fixtures/**/*.test.ts', 'e2e/**/*.test.ts'],
     exclude: ['node_modules/**', 'reports/**'],
     expect: { requireAssertions: true },
     testTimeout: 60_000,

@@ -54,7 +54,7 @@ const userSchema = z.strictObject({
   password: z.string({ error: 'password is required' }).min(1, 'password is required').describe('password of that user (secret)'),
 });
 
-export const configSchema = z
+const fieldsSchema = z
   .strictObject({
     appUrl: httpUrl('appUrl').describe("the app's base URL (SENTINEL_APP_URL)"),
     issuer: httpUrl('issuer').describe('the Zitadel issuer URL, compared byte for byte with discovery (SENTINEL_ISSUER)'),
@@ -131,46 +131,95 @@ export const configSchema = z
     sweepAfterMinutes: positiveInt('sweepAfterMinutes').default(30).describe('age after which leftover prefixed bots are swept'),
     checks: z.array(z.enum(CHECK_IDS, { error: `unknown check id; known: ${CHECK_IDS.join(', ')}` })).optional().describe('checks to run (SENTINEL_CHECKS); all when unset'),
     reportsDir: z.string().min(1).default('reports').describe('where reports are written (SENTINEL_REPORTS_DIR)'),
-  })
-  .superRefine((config, ctx) => {
-    if (config.tls.warnDays <= config.tls.failDays) {
-      ctx.addIssue({ code: 'custom', path: ['tls', 'warnDays'], message: `tls.warnDays (${config.tls.warnDays}) must be greater than tls.failDays (${config.tls.failDays})` });
-    }
-    if (config.appUrl.startsWith('https:') && config.issuer.startsWith('http:')) {
-      ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'issuer is http:// while appUrl is https://; production Zitadel is served over https' });
-    }
-    if (config.redeploy.driver === 'command' && !config.redeploy.command) {
-      ctx.addIssue({ code: 'custom', path: ['redeploy', 'command'], message: 'redeploy.command is required when redeploy.driver is command' });
-    }
-    if (config.redeploy.driver === 'coolify') {
+  });
+
+/** The settings cross-field rules read; each may be absent when its own field did not parse. */
+interface CrossFieldView {
+  appUrl?: string | undefined;
+  issuer?: string | undefined;
+  tls?: { warnDays: number; failDays: number; caCertPath?: string | undefined } | undefined;
+  redeploy?: { driver?: string | undefined; command?: string | undefined } | undefined;
+  coolify?: { url?: string | undefined; token?: string | undefined; appUuid?: string | undefined } | undefined;
+  monitor?: { deployPollSchedule?: string | undefined } | undefined;
+  migrationsPath?: string | undefined;
+}
+
+interface CrossFieldIssue {
+  path: string[];
+  message: string;
+}
+
+/** Rules that relate several fields (or the file system). A rule runs only when the fields it reads are known. */
+function crossFieldIssues(config: CrossFieldView): CrossFieldIssue[] {
+  const issues: CrossFieldIssue[] = [];
+  const add = (path: string[], message: string) => issues.push({ path, message });
+  if (config.tls && config.tls.warnDays <= config.tls.failDays) {
+    add(['tls', 'warnDays'], `tls.warnDays (${config.tls.warnDays}) must be greater than tls.failDays (${config.tls.failDays})`);
+  }
+  if (config.appUrl?.startsWith('https:') && config.issuer?.startsWith('http:')) {
+    add(['issuer'], 'issuer is http:// while appUrl is https://; production Zitadel is served over https');
+  }
+  if (config.redeploy?.driver === 'command' && !config.redeploy.command) {
+    add(['redeploy', 'command'], 'redeploy.command is required when redeploy.driver is command');
+  }
+  if (config.coolify) {
+    const coolify = config.coolify;
+    if (config.redeploy?.driver === 'coolify') {
       for (const key of ['url', 'token', 'appUuid'] as const) {
-        if (!config.coolify[key]) ctx.addIssue({ code: 'custom', path: ['coolify', key], message: `coolify.${key} is required when redeploy.driver is coolify` });
+        if (!coolify[key]) add(['coolify', key], `coolify.${key} is required when redeploy.driver is coolify`);
       }
     }
-    const coolifySet = (['url', 'token', 'appUuid'] as const).filter((k) => config.coolify[k]);
+    const coolifySet = (['url', 'token', 'appUuid'] as const).filter((k) => coolify[k]);
     if (coolifySet.length > 0 && coolifySet.length < 3) {
       for (const key of ['url', 'token', 'appUuid'] as const) {
-        if (!config.coolify[key]) ctx.addIssue({ code: 'custom', path: ['coolify', key], message: `coolify.${key} is required when the other Coolify settings are set` });
+        if (!coolify[key]) add(['coolify', key], `coolify.${key} is required when the other Coolify settings are set`);
       }
     }
-    if (config.monitor.deployPollSchedule && coolifySet.length < 3) {
-      ctx.addIssue({ code: 'custom', path: ['monitor', 'deployPollSchedule'], message: 'monitor.deployPollSchedule needs coolify.url, coolify.token and coolify.appUuid' });
+    if (config.monitor?.deployPollSchedule && coolifySet.length < 3) {
+      add(['monitor', 'deployPollSchedule'], 'monitor.deployPollSchedule needs coolify.url, coolify.token and coolify.appUuid');
     }
-    if (config.migrationsPath && !/^https?:\/\//.test(config.migrationsPath)) {
-      try {
-        readFileSync(`${config.migrationsPath}/meta/_journal.json`);
-      } catch {
-        ctx.addIssue({ code: 'custom', path: ['migrationsPath'], message: `migrationsPath: cannot read ${config.migrationsPath}/meta/_journal.json` });
-      }
+  }
+  if (config.migrationsPath && !/^https?:\/\//.test(config.migrationsPath)) {
+    try {
+      readFileSync(`${config.migrationsPath}/meta/_journal.json`);
+    } catch {
+      add(['migrationsPath'], `migrationsPath: cannot read ${config.migrationsPath}/meta/_journal.json`);
     }
-    if (config.tls.caCertPath) {
-      try {
-        readFileSync(config.tls.caCertPath);
-      } catch {
-        ctx.addIssue({ code: 'custom', path: ['tls', 'caCertPath'], message: `tls.caCertPath: cannot read ${config.tls.caCertPath}` });
-      }
+  }
+  if (config.tls?.caCertPath) {
+    try {
+      readFileSync(config.tls.caCertPath);
+    } catch {
+      add(['tls', 'caCertPath'], `tls.caCertPath: cannot read ${config.tls.caCertPath}`);
     }
+  }
+  return issues;
+}
+
+export const configSchema = fieldsSchema.superRefine((config, ctx) => {
+  for (const issue of crossFieldIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
+});
+
+/**
+ * zod runs the refinement only when every field parsed. When some did not, the cross-field rules
+ * still run on the top-level settings that parse on their own, so one run reports every problem.
+ */
+function crossFieldIssuesOfRaw(input: Record<string, unknown>): CrossFieldIssue[] {
+  const shape = fieldsSchema.shape;
+  const part = <K extends keyof typeof shape>(key: K): z.output<(typeof shape)[K]> | undefined => {
+    const parsed = shape[key].safeParse(input[key]);
+    return parsed.success ? (parsed.data as z.output<(typeof shape)[K]>) : undefined;
+  };
+  return crossFieldIssues({
+    appUrl: part('appUrl'),
+    issuer: part('issuer'),
+    tls: part('tls'),
+    redeploy: part('redeploy'),
+    coolify: part('coolify'),
+    monitor: part('monitor'),
+    migrationsPath: part('migrationsPath'),
   });
+}
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
@@ -295,12 +344,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   const input = deepMerge(deepMerge(fileInput, inputFromEnv(env)), overrides);
   const result = configSchema.safeParse(input);
   if (result.success) return { ok: true, config: result.data };
-  const issues = result.error.issues.map((issue) => {
+  const toIssue = (issue: { path: readonly PropertyKey[]; message: string }): ConfigIssue => {
     const path = issue.path.map(String).join('.') || '(root)';
     const variable = variableFor(path);
     // zod messages for secrets never include the received value; keep ours that way too.
     return { path, ...(variable ? { variable } : {}), message: issue.message.startsWith(path.split('.')[0]!) ? issue.message : `${path}: ${issue.message}` };
-  });
+  };
+  const issues = result.error.issues.map(toIssue);
+  const seen = new Set(issues.map((issue) => `${issue.path}\n${issue.message}`));
+  for (const extra of crossFieldIssuesOfRaw(input).map(toIssue)) {
+    if (!seen.has(`${extra.path}\n${extra.message}`)) issues.push(extra);
+  }
   return { ok: false, issues };
 }
 

@@ -16,11 +16,11 @@ beforeAll(async () => {
   pgServer = await startTestPostgres();
   dir = mkdtempSync(join(tmpdir(), 'sentinel-db-'));
   migrations = writeMigrationsFolder(join(dir, 'migrations'), APP_MIGRATIONS);
-}, 30_000);
+}, 120_000);
 
 afterAll(async () => {
   await pgServer?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** A fresh database per case, so the states never leak into each other. */

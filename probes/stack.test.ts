@@ -13,7 +13,7 @@ let stack: RunningStack;
 
 beforeAll(async () => {
   stack = await startStack();
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await stack?.stop();
 });

@@ -15,7 +15,7 @@ let monitor: MonitorHandle;
 
 beforeAll(async () => {
   stack = await startStack();
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await monitor?.stop();
   await stack?.stop();
@@ -33,6 +33,9 @@ async function probeSuccess(): Promise<Record<string, number>> {
 
 const IDP_DEPENDENT = ['oidc-discovery', 'login-v2-redirect'];
 
+// One cycle: up to the next 4 s tick plus the probes' own run time (a slow machine included).
+const CYCLE_MS = 4_000 + 8_000;
+
 describe('monitor on the reference stack', () => {
   it('reports every probe up, follows the IdP down and up within a cycle', async () => {
     const { info } = stack;
@@ -47,21 +50,20 @@ describe('monitor on the reference stack', () => {
       users: info.users,
       checks: [...PROBE_CHECK_IDS],
       reportsDir: '/tmp/sentinel-monitor-stack-test',
-      monitor: { listen: '127.0.0.1:0', probeSchedule: '* * * * * *' },
+      // every 4 s: login-v2-redirect makes one sign-in call per run, and Better Auth allows 3 per 10 s
+      monitor: { listen: '127.0.0.1:0', probeSchedule: '*/4 * * * * *' },
     });
     monitor = await startMonitor(config, { log: () => undefined, embedded: true });
     await monitor.firstCycle;
     expect(await probeSuccess()).toEqual(Object.fromEntries(PROBE_CHECK_IDS.map((id) => [id, 1])));
 
     await stack.idp.stop();
-    const stoppedAt = Date.now();
     // one cycle: the next per-second tick plus the probes' own run time
     await until(async () => {
       const values = await probeSuccess();
       return IDP_DEPENDENT.every((id) => values[id] === 0);
-    }, 'IdP checks at 0', 5_000);
+    }, 'IdP checks at 0', CYCLE_MS);
     const down = await probeSuccess();
-    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
     expect(down).toEqual({ tls: 1, 'app-health': 1, 'oidc-discovery': 0, 'login-v2-redirect': 0, db: 1 });
     const status = JSON.parse((await get(`${monitor.url}/status?format=json`)).body) as { checks: Array<{ id: string; state: string; reason?: string }> };
     expect(status.checks.find((c) => c.id === 'oidc-discovery')?.state).toBe('failing');
@@ -70,7 +72,7 @@ describe('monitor on the reference stack', () => {
     await until(async () => {
       const values = await probeSuccess();
       return IDP_DEPENDENT.every((id) => values[id] === 1);
-    }, 'IdP checks back at 1', 5_000);
+    }, 'IdP checks back at 1', CYCLE_MS);
     expect(await probeSuccess()).toEqual(Object.fromEntries(PROBE_CHECK_IDS.map((id) => [id, 1])));
     const metrics = (await get(`${monitor.url}/metrics`)).body;
     for (const user of info.users) expect(metrics).not.toContain(user.password);

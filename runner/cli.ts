@@ -114,7 +114,7 @@ async function runCommand(command: 'run' | 'probe', values: Record<string, unkno
   // Loaded on demand: the probes and Playwright are heavy, and check-config/help need neither.
   const { executeRun } = await import('./run.ts');
   const { value: summary, interruptedBy } = await withInterrupts((signal) =>
-    executeRun({ mode, env, overrides, embedded, write: out, signal, ...(requested ? { requested } : {}) }),
+    executeRun({ mode, env, overrides, embedded, write: out, signal, push: true, ...(requested ? { requested } : {}) }),
   );
   if (interruptedBy) return SIGNAL_EXIT[interruptedBy]!;
   return exitCodeOf(summary.checks);

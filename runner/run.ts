@@ -102,6 +102,8 @@ export interface ExecuteRunOptions {
   probe?: RunChecksOptions['probe'];
   browser?: RunChecksOptions['browser'];
   embedded: boolean;
+  /** Push the run's metrics to the Pushgateway when one is configured (one-shot runs of the CLI). */
+  push?: boolean;
 }
 
 function configOrThrow(env: NodeJS.ProcessEnv, overrides: Record<string, unknown>): Config {
@@ -137,7 +139,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
           ...(options.env.GITHUB_STEP_SUMMARY ? { stepSummaryPath: options.env.GITHUB_STEP_SUMMARY } : {}),
         });
     const sentinelEnv = Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith('SENTINEL_')));
-    return await runChecks({
+    const summary = await runChecks({
       mode: options.mode,
       config,
       selection,
@@ -149,6 +151,11 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       ...(options.probe ? { probe: options.probe } : {}),
       ...(options.browser ? { browser: options.browser } : {}),
     });
+    if (options.push && config.pushgatewayUrl) {
+      const { pushRunMetrics } = await import('./pushgateway.ts');
+      await pushRunMetrics(config, summary, { mode: options.mode, warn: options.write });
+    }
+    return summary;
   } finally {
     if (stack) {
       options.write('sentinel: stopping the embedded local stack');

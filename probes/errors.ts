@@ -138,6 +138,12 @@ export function classify(error: unknown, scope: ClassifyScope = 'http'): Classif
     if (name === 'TimeoutError' || name === 'AbortError') return { reason: 'timeout', message: oneLine(timeoutMessage(e)) };
   }
   for (const e of links) {
+    // Node reports a handshake the peer cut short as ECONNRESET; TCP worked, TLS did not.
+    if (/before secure TLS connection was established/i.test(messageOf(e))) {
+      return { reason: 'tls_handshake', message: oneLine(describe(top, e, typeof e.code === 'string' ? e.code : undefined)) };
+    }
+  }
+  for (const e of links) {
     const code = typeof e.code === 'string' ? e.code : '';
     if (!code) continue;
     const reason = reasonForCode(code, scope);

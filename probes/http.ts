@@ -49,8 +49,29 @@ export async function withProbeHttp<T>(ctx: ProbeContext, fn: (http: ProbeHttp) 
   }
 }
 
-/** Read at most `limit` characters of a body (a broken server must not make us buffer forever). */
+/**
+ * Read at most `limit` characters of a body (a broken server must not make us buffer forever): the
+ * stream is read chunk by chunk and cancelled once the limit is reached, instead of `text()` buffering
+ * a body that never ends until the deadline (and the probe's memory) runs out.
+ */
 export async function readText(response: Response, limit = 512 * 1024): Promise<string> {
-  const text = await response.text();
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let finished = false;
+  try {
+    while (text.length < limit) {
+      const { done, value } = await reader.read();
+      if (done) {
+        finished = true;
+        text += decoder.decode();
+        break;
+      }
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    if (!finished) await reader.cancel().catch(() => undefined);
+  }
   return text.length > limit ? text.slice(0, limit) : text;
 }

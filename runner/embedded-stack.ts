@@ -42,7 +42,7 @@ export interface StartEmbeddedStackOptions {
   /** Fault names for SENTINEL_STACK_FAULTS; default: whatever SENTINEL_STACK_FAULTS of `baseEnv` says. */
   faults?: readonly string[];
   signal?: AbortSignal;
-  /** Deadline for the READY line; default 30 s. */
+  /** Deadline for the READY line; default 90 s (a loaded 2-core machine needs more than the usual ~10 s). */
   readyTimeoutMs?: number;
   /** Deadline between SIGTERM and SIGKILL on stop; default 10 s. */
   stopTimeoutMs?: number;
@@ -120,7 +120,7 @@ async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
 
 export async function startEmbeddedStack(options: StartEmbeddedStackOptions = {}): Promise<EmbeddedStack> {
   const baseEnv = options.baseEnv ?? process.env;
-  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
   const debug = options.debug ?? baseEnv.SENTINEL_DEBUG === '1';
   if (options.signal?.aborted) throw new SentinelError('stack_failed', 'the local stack was not started: the run was interrupted');

@@ -5,7 +5,7 @@
  * through e2e/reporter.ts's `<reportsDir>/e2e-results.json`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -28,6 +28,8 @@ export interface RunBrowserChecksOptions {
   onResult?: (result: CheckResult) => void | Promise<void>;
   /** Overall deadline of the Playwright run; default derived from the config's timeouts. */
   deadlineMs?: number;
+  /** Times (ms) of sign-in requests made just before (the login-v2-redirect probe's): the pacer counts them. */
+  priorSignIns?: readonly number[];
   /** Playwright workers (the monitor runs one flow at a time); default the config's. */
   workers?: number;
   /** Command line of the child (tests use a fake Playwright); default the resolved Playwright CLI. */
@@ -150,6 +152,8 @@ async function runPlaywright(
   const resultsFile = join(reportsDir, E2E_RESULTS_FILE);
   await rm(resultsFile, { force: true });
   const stateDir = await mkdtemp(join(tmpdir(), 'sentinel-e2e-state-'));
+  // e2e/support/pacer.ts keeps its record of sign-in times in this file
+  if (options.priorSignIns?.length) await writeFile(join(stateDir, 'sign-ins.json'), JSON.stringify(options.priorSignIns));
   const redact = createRedactor(secretVariants(collectSecrets(config)));
   const debug = process.env.SENTINEL_DEBUG === '1';
   const startedAt = new Date().toISOString();

@@ -38,7 +38,7 @@ test('e2e-session-redeploy: a signed-in session survives an app redeploy while t
     if (!before) failWith('assertion', 'no session right after signing in');
     const assetsBefore = await api.assetUrls();
 
-    const watch = new AvailabilityWatch({ appUrl: sentinel.appUrl, issuer: sentinel.issuer, ...(sentinel.tls.caCertPath ? { caCertPath: sentinel.tls.caCertPath } : {}) });
+    const watch = new AvailabilityWatch({ appUrl: sentinel.appUrl, issuer: sentinel.issuer });
     let outcome: RedeployOutcome;
     let upAgain: boolean;
     let availability: AvailabilitySummary;

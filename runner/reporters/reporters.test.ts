@@ -42,11 +42,11 @@ describe('console reporter', () => {
 });
 
 describe('summary.json', () => {
-  test('has exactly the architecture §4 shape', () => {
+  test('has the architecture §4 shape, plus the explaining line of a failure', () => {
     const doc = summaryDocument(summary());
     expect(Object.keys(doc)).toEqual(['mode', 'target', 'startedAt', 'durationMs', 'checks', 'totals']);
     expect(doc.checks[0]).toEqual({ id: 'tls', kind: 'probe', status: 'passed', durationMs: 123, observations: { hosts: [] } });
-    expect(doc.checks[1]).toEqual({ id: 'db', kind: 'probe', status: 'failed', durationMs: 45, reason: 'migration_pending' });
+    expect(doc.checks[1]).toEqual({ id: 'db', kind: 'probe', status: 'failed', durationMs: 45, reason: 'migration_pending', message: '1 migration not applied: 0001_graceful_psylocke' });
     expect(doc.totals).toEqual({ passed: 1, failed: 2, flaky: 1, skipped: 1 });
   });
 });

@@ -16,7 +16,11 @@ export function summaryDocument(summary: RunSummary) {
       status: c.status,
       durationMs: c.durationMs,
       ...(c.reason ? { reason: c.reason } : {}),
+      ...(c.message ? { message: c.message } : {}),
+      ...(c.warnings?.length ? { warnings: c.warnings } : {}),
+      ...(c.assertions?.length ? { assertions: c.assertions } : {}),
       ...(c.observations ? { observations: c.observations } : {}),
+      ...(c.artifacts?.length ? { artifacts: c.artifacts } : {}),
     })),
     totals: summary.totals,
   };

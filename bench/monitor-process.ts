@@ -1,0 +1,117 @@
+/**
+ * `sentinel monitor` as its own process on the stack (`node bin/sentinel.mjs monitor --listen
+ * 127.0.0.1:0`, the port read from its log line), and a sampler of its process tree every ~100 ms:
+ * monitor RSS, tree RSS and PSS, whether a browser run is in progress, every Chromium PID seen.
+ */
+import { REPO_ROOT } from '../runner/embedded-stack.ts';
+import { childEnv } from './context.ts';
+import { allProcesses, isChromium, processTree, pssKb, rssKb, type ProcInfo } from './proc.ts';
+import { getText, spawnWatched, stopChild, type Spawned } from './tools.ts';
+
+export interface MonitorProcess {
+  url: string;
+  pid: number;
+  spawned: Spawned;
+  metrics(): Promise<string>;
+  /** SIGTERM by PID; resolves with the time the exit took (ms) */
+  stop(): Promise<number>;
+}
+
+export async function startMonitorProcess(sentinelEnv: Record<string, string>, extra: Record<string, string>): Promise<MonitorProcess> {
+  const spawned = spawnWatched(process.execPath, ['bin/sentinel.mjs', 'monitor', '--listen', '127.0.0.1:0'], { cwd: REPO_ROOT, env: childEnv({ ...sentinelEnv, ...extra }) });
+  let url: string;
+  try {
+    url = (await spawned.waitForLine(/listening on (http:\/\/\S+?);/, 60_000))[1]!;
+  } catch (error) {
+    await stopChild(spawned.child, 5_000);
+    throw error;
+  }
+  return {
+    url,
+    pid: spawned.child.pid!,
+    spawned,
+    metrics: async () => (await getText(`${url}/metrics`, 5_000)).body,
+    stop: () => stopChild(spawned.child, 15_000),
+  };
+}
+
+export interface TreeSample {
+  atMs: number;
+  /** the monitor process alone */
+  ownKb: number;
+  /** sum over the monitor and every descendant */
+  treeRssKb: number;
+  treePssKb: number;
+  /** a browser run is in progress (the monitor has descendants other than tsx's esbuild service) */
+  browser: boolean;
+  /** browser-child.ts processes at this instant (more than one = overlapping browser runs) */
+  browserRunners: number;
+}
+
+export interface Sampler {
+  samples: TreeSample[];
+  /** every Chromium process seen below the monitor (pid + start time, to check after stop) */
+  chromium: Map<string, ProcInfo>;
+  stop(): Promise<void>;
+}
+
+/** Samples the tree every `intervalMs` until stopped (one timer, never overlapping itself). */
+export function sampleTree(rootPid: number, intervalMs = 100, withPss = true): Sampler {
+  const samples: TreeSample[] = [];
+  const chromium = new Map<string, ProcInfo>();
+  let stopped = false;
+  const started = Date.now();
+  const tick = () => {
+    const tree = processTree(rootPid, allProcesses());
+    if (tree.length === 0) return;
+    const descendants = tree.slice(1);
+    let treeRssKb = 0;
+    let treePssKb = 0;
+    for (const p of tree) {
+      treeRssKb += rssKb(p.pid);
+      if (withPss) treePssKb += pssKb(p.pid);
+    }
+    let runners = 0;
+    for (const p of descendants) {
+      if (isChromium(p)) chromium.set(`${p.pid}:${p.startTicks}`, p);
+      if (p.ppid === rootPid && p.comm.startsWith('node')) runners++;
+    }
+    // tsx keeps an esbuild service child for the monitor's whole life: that is not a browser run
+    const browser = descendants.some((p) => p.comm !== 'esbuild');
+    samples.push({ atMs: Date.now() - started, ownKb: rssKb(rootPid), treeRssKb, treePssKb, browser, browserRunners: runners });
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      const t = Date.now();
+      try {
+        tick();
+      } catch {
+        // a process vanished mid-read: the next tick sees the new state
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, intervalMs - (Date.now() - t))));
+    }
+  })();
+  return {
+    samples,
+    chromium,
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+/** Browser runs as [start, end] sample indices: maximal stretches of samples with a browser in progress. */
+export function browserWindows(samples: readonly TreeSample[]): Array<[number, number]> {
+  const windows: Array<[number, number]> = [];
+  let start: number | undefined;
+  samples.forEach((s, i) => {
+    if (s.browser && start === undefined) start = i;
+    if (!s.browser && start !== undefined) {
+      windows.push([start, i - 1]);
+      start = undefined;
+    }
+  });
+  if (start !== undefined) windows.push([start, samples.length - 1]);
+  return windows;
+}

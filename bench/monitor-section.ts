@@ -1,0 +1,85 @@
+/**
+ * `monitor`: the monitor's footprint and its `/metrics` under load, over `runs` monitor lifetimes.
+ * Each lifetime: start `sentinel monitor` on the stack (its browser group runs once at start; the
+ * schedule is set so it does not fire again during the lifetime), sample the process tree every
+ * ~100 ms through that browser flow (peak), let it settle, read the idle RSS, then load `/metrics` of
+ * the monitor and of blackbox_exporter alike (wrk, 50 connections, 10 s), alternating which goes first.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { GOALS, type BenchContext, type SectionOutcome } from './context.ts';
+import { runLoad } from './load.ts';
+import { browserWindows, sampleTree, startMonitorProcess } from './monitor-process.ts';
+import { rssKb } from './proc.ts';
+import { median, metricValue, type WrkResult } from './stats.ts';
+import { log, pollUntil } from './tools.ts';
+
+/** Never fires during a bench (January 1st, 00:00): only the run at start happens. */
+export const BROWSER_ONLY_AT_START = '0 0 1 1 *';
+const FLOW_DEADLINE_MS = 8 * 60_000;
+const MB = 1024;
+
+export async function monitorSection(ctx: BenchContext): Promise<SectionOutcome> {
+  const lifetimes = ctx.options.quick ? 1 : Math.max(3, ctx.options.runs);
+  const settleMs = ctx.options.quick ? 5_000 : 15_000;
+  const loadSeconds = 10;
+  const record = ctx.measure('monitor');
+  const idle: number[] = [];
+  const peakRss: number[] = [];
+  const peakPss: number[] = [];
+  const flowSeconds: number[] = [];
+  const sentinelLoad: WrkResult[] = [];
+  const blackboxLoad: WrkResult[] = [];
+  const blackboxIdle: number[] = [];
+  const flowResults: string[] = [];
+  for (let life = 0; life < lifetimes; life++) {
+    const monitor = await startMonitorProcess(ctx.sentinelEnv, { SENTINEL_SCHEDULE_BROWSER: BROWSER_ONLY_AT_START, SENTINEL_REPORTS_DIR: `${ctx.workDir}/reports-monitor` });
+    const sampler = sampleTree(monitor.pid, 100, true);
+    try {
+      const started = await pollUntil(() => sampler.samples.some((s) => s.browser), 60_000, 100);
+      const ended = started && (await pollUntil(() => browserWindows(sampler.samples).some(([, end]) => end < sampler.samples.length - 1), FLOW_DEADLINE_MS, 200));
+      if (!ended) throw new Error('the monitor browser flow did not start and finish in time');
+      const [from, to] = browserWindows(sampler.samples)[0]!;
+      const window = sampler.samples.slice(from, to + 1);
+      peakRss.push(Math.max(...window.map((s) => s.treeRssKb)) / MB);
+      peakPss.push(Math.max(...window.map((s) => s.treePssKb)) / MB);
+      flowSeconds.push((window.at(-1)!.atMs - window[0]!.atMs) / 1000);
+      const metrics = await monitor.metrics();
+      flowResults.push(['e2e-login', 'e2e-admin-crud', 'e2e-sign-out'].map((check) => `${check}=${metricValue(metrics, 'sentinel_check_results_total', { check, status: 'passed' }) ? 'passed' : 'not passed'}`).join(' '));
+      await delay(settleMs); // warm-up after the flow: a measured settling period, not a wait for readiness
+      const idleFrom = sampler.samples.length;
+      await delay(5_000);
+      const idleSamples = sampler.samples.slice(idleFrom).filter((s) => !s.browser);
+      idle.push(median(idleSamples.map((s) => s.ownKb)) / MB);
+      if (ctx.blackbox) blackboxIdle.push(rssKb(ctx.blackbox.pid) / MB);
+      const targets = [
+        { side: 'sentinel', url: `${monitor.url}/metrics`, out: sentinelLoad },
+        ...(ctx.blackbox ? [{ side: 'blackbox', url: `${ctx.blackbox.url}/metrics`, out: blackboxLoad }] : []),
+      ];
+      if (life % 2 === 1) targets.reverse();
+      for (const t of targets) t.out.push(await runLoad(ctx.wrkBin, t.url, { connections: 50, seconds: loadSeconds }));
+      log(`monitor lifetime ${life + 1}: peak tree ${peakRss.at(-1)!.toFixed(0)} MB RSS, idle ${idle.at(-1)!.toFixed(1)} MB, ${flowResults.at(-1)}`);
+    } finally {
+      await sampler.stop();
+      await monitor.stop();
+    }
+  }
+  const tool = ctx.wrkBin ? 'wrk -t2 -c50 -d10s --latency' : 'Node load generator (wrk missing), 50 connections, 10 s';
+  record({ id: 'idle-rss', unit: 'MB', values: idle, goal: GOALS.idleRssMb, note: `VmRSS of the monitor process, median over 5 s, ${settleMs / 1000} s after its first browser flow` });
+  record({ id: 'peak-tree-rss', unit: 'MB', values: peakRss, goal: GOALS.peakMb, note: 'max over the flow of the VmRSS sum of monitor + browser runner + Playwright + Chromium (shared pages counted once per process)' });
+  record({ id: 'peak-tree-pss', unit: 'MB', values: peakPss, note: 'same, proportional set size (shared pages split): the memory really taken' });
+  record({ id: 'browser-flow', unit: 's', values: flowSeconds, note: `e2e-login, e2e-admin-crud, e2e-sign-out in the browser child; ${flowResults.join('; ')}` });
+  if (blackboxIdle.length) record({ id: 'blackbox-idle-rss', unit: 'MB', values: blackboxIdle, note: 'blackbox_exporter VmRSS, for reference' });
+  const loadFigures = (side: string, results: WrkResult[]) => {
+    if (results.length === 0) return;
+    record({ id: `metrics-${side}-p50`, unit: 'ms', values: results.map((r) => r.p50Ms), note: tool });
+    record({ id: `metrics-${side}-p99`, unit: 'ms', values: results.map((r) => r.p99Ms), note: tool });
+    record({ id: `metrics-${side}-rps`, unit: 'req/s', values: results.map((r) => r.requestsPerSecond) });
+    record({ id: `metrics-${side}-errors`, unit: 'count', values: results.map((r) => r.errors), goal: GOALS.zero, note: results.map((r) => r.errorKinds || 'none').join('; ') });
+  };
+  loadFigures('sentinel', sentinelLoad);
+  loadFigures('blackbox', blackboxLoad);
+  if (sentinelLoad.length && blackboxLoad.length) {
+    record({ id: 'metrics-p99-ratio', unit: 'ratio', values: sentinelLoad.map((r, i) => r.p99Ms / blackboxLoad[i]!.p99Ms), goal: GOALS.p99Ratio, note: 'sentinel p99 / blackbox_exporter p99 in the same lifetime' });
+  }
+  return { status: 'ok', details: { lifetimes, flowResults } };
+}

@@ -84,6 +84,7 @@ export interface SuiteMetrics {
   runInProgress: Gauge<'group'>;
   deploymentRuns: Counter<'outcome'>;
   deploymentLast: Gauge;
+  deploymentInfo: Gauge<'deployment_uuid' | 'outcome'>;
   buildInfo: Gauge<keyof BuildInfo>;
   startTime: Gauge;
 }
@@ -142,6 +143,7 @@ function createSuiteMetrics(registry: AnyRegistry): SuiteMetrics {
     runInProgress: gauge(registry, 'sentinel_run_in_progress', 'Whether a run of the group is in progress (1) or not (0)', ['group']),
     deploymentRuns: counter('sentinel_deployment_runs_total', 'Post-deploy check runs triggered by a finished or failed Coolify deployment, by outcome', ['outcome']),
     deploymentLast: new Gauge({ name: 'sentinel_deployment_last_timestamp_seconds', help: 'Unix time the last Coolify deployment was seen finishing (0 = none yet)', registers: [registry] }),
+    deploymentInfo: new Gauge({ name: 'sentinel_deployment_info', help: 'The last Coolify deployment seen and the outcome of its post-deploy run (one series: the latest only)', labelNames: ['deployment_uuid', 'outcome'], registers: [registry] }),
     buildInfo: gauge(registry, 'sentinel_build_info', 'Build of the running sentinel (always 1)', ['version', 'revision', 'node_version', 'playwright_version']),
     startTime: new Gauge({ name: 'sentinel_start_time_seconds', help: 'Unix time the monitor started', registers: [registry] }),
   };
@@ -319,9 +321,14 @@ export function recordRunInProgress(metrics: Metrics, group: GroupName, running:
   metrics.suite?.runInProgress.set({ group }, running ? 1 : 0);
 }
 
-export function recordDeployment(metrics: Metrics, outcome: DeploymentOutcome, atMs: number = Date.now()): void {
+export function recordDeployment(metrics: Metrics, outcome: DeploymentOutcome, atMs: number = Date.now(), deploymentUuid?: string): void {
   metrics.suite?.deploymentRuns.inc({ outcome });
   metrics.suite?.deploymentLast.set(Math.floor(atMs / 1000));
+  if (deploymentUuid && /^[A-Za-z0-9-]{1,64}$/.test(deploymentUuid)) {
+    // only the latest deployment keeps a series, so the label stays bounded
+    metrics.suite?.deploymentInfo.reset();
+    metrics.suite?.deploymentInfo.set({ deployment_uuid: deploymentUuid, outcome }, 1);
+  }
 }
 
 const require = createRequire(import.meta.url);

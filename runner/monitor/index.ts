@@ -18,7 +18,7 @@ import { createHistory, type CheckHistory } from './history.ts';
 import { runBrowserWithDeadline, runProbeWithDeadline, type RunBrowserFn, type RunProbeFn } from './runs.ts';
 import { createLane, createScheduler, cronIntervalSeconds, type GroupDefinition, type Scheduler } from './scheduler.ts';
 import { startServer, type MonitorServer } from './server.ts';
-import { buildStatus } from './status-page.ts';
+import { buildStatus, type DeploymentStatus } from './status-page.ts';
 
 export type { RunBrowserFn, RunProbeFn } from './runs.ts';
 
@@ -157,11 +157,12 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
   });
 
   const listen = options.listen ?? config.monitor.listen;
+  let lastDeployment: DeploymentStatus | undefined;
   const server = await startServer(listen, {
     ...(config.monitor.token ? { token: config.monitor.token } : {}),
     registry,
     alive: () => scheduler.alive(),
-    status: () => buildStatus({ specs, history, startedAtMs, schedules, redact }),
+    status: () => buildStatus({ specs, history, startedAtMs, schedules, redact, lastDeployment }),
     probeIds: probes,
     specs,
     runProbeNow: async (id) => {
@@ -183,16 +184,21 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
       log,
       onDeployment: (event) => {
         const atMs = event.finishedAt ? Date.parse(event.finishedAt) : Date.now();
+        const settle = (outcome: DeploymentStatus['outcome']) => {
+          lastDeployment = { uuid: event.uuid, status: event.status, outcome, at: new Date(atMs).toISOString() };
+          if (outcome !== 'running') recordDeployment(metrics, outcome, atMs, event.uuid);
+        };
         if (event.status === 'failed') {
           log(`monitor: deployment ${event.uuid} failed; no post-deploy run`);
-          recordDeployment(metrics, 'deploy_failed', atMs);
+          settle('deploy_failed');
           return;
         }
         if (scheduler.running('deploy')) {
-          recordDeployment(metrics, 'skipped', atMs);
+          settle('skipped');
           recordSkippedRun(metrics, 'deploy', 'overlap');
           return;
         }
+        settle('running');
         return scheduler.runTracked('deploy', async (signal) => {
           log(`monitor: deployment ${event.uuid} finished; running ${[...probes, ...browser].join(', ')}`);
           const results = [...(await runProbeGroup(signal))];
@@ -202,7 +208,7 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
           }
           if (signal.aborted) return;
           const ok = results.every((r) => r.status === 'passed' || r.status === 'skipped');
-          recordDeployment(metrics, ok ? 'passed' : 'failed', atMs);
+          settle(ok ? 'passed' : 'failed');
         });
       },
     });

@@ -25,10 +25,20 @@ export interface StatusEntry {
   history: Array<{ at: string; status: CheckStatus; reason?: Reason }>;
 }
 
+export interface DeploymentStatus {
+  uuid: string;
+  status: 'finished' | 'failed';
+  /** outcome of the post-deploy run: running until it ends */
+  outcome: 'running' | 'passed' | 'failed' | 'deploy_failed' | 'skipped';
+  at: string;
+}
+
 export interface StatusDocument {
   generatedAt: string;
   startedAt: string;
   schedules: Record<string, string>;
+  /** the last Coolify deployment the monitor saw, when it watches deployments */
+  lastDeployment?: DeploymentStatus;
   checks: StatusEntry[];
 }
 
@@ -39,6 +49,7 @@ export function buildStatus(input: {
   schedules: Record<string, string>;
   redact: Redactor;
   nowMs?: number;
+  lastDeployment?: DeploymentStatus | undefined;
 }): StatusDocument {
   const iso = (ms: number) => new Date(ms).toISOString();
   const checks = input.specs.map((spec): StatusEntry => {
@@ -61,7 +72,13 @@ export function buildStatus(input: {
       history: input.history.recent(spec.id).map((e) => ({ at: iso(e.finishedAtMs), status: e.result.status, ...(e.result.reason ? { reason: e.result.reason } : {}) })),
     };
   });
-  return input.redact.deep({ generatedAt: iso(input.nowMs ?? Date.now()), startedAt: iso(input.startedAtMs), schedules: input.schedules, checks });
+  return input.redact.deep({
+    generatedAt: iso(input.nowMs ?? Date.now()),
+    startedAt: iso(input.startedAtMs),
+    schedules: input.schedules,
+    ...(input.lastDeployment ? { lastDeployment: input.lastDeployment } : {}),
+    checks,
+  });
 }
 
 const escapeHtml = (text: string) =>
@@ -112,6 +129,7 @@ small{color:#59636e}
 <h1>sentinel status</h1>
 <p>${escapeHtml(headline)}. Generated ${escapeHtml(doc.generatedAt)}; monitor started ${escapeHtml(doc.startedAt)}.
 Schedules: ${Object.entries(doc.schedules).map(([k, v]) => `${escapeHtml(k)} <code>${escapeHtml(v)}</code>`).join(', ')}.</p>
+${doc.lastDeployment ? `<p>Last Coolify deployment <code>${escapeHtml(doc.lastDeployment.uuid)}</code> ${escapeHtml(doc.lastDeployment.status)} at <time>${escapeHtml(doc.lastDeployment.at)}</time>; post-deploy checks: <strong>${escapeHtml(doc.lastDeployment.outcome)}</strong>.</p>` : ''}
 <table>
 <thead><tr><th>Check</th><th>Status</th><th>Last run</th><th>Last success</th><th>Reason</th><th>History (oldest → newest)</th></tr></thead>
 <tbody>

@@ -11,5 +11,7 @@ import { runRedactor } from './support/redaction.ts';
 export default async function globalTeardown(): Promise<void> {
   const config = loadSentinelConfig();
   await scrubReports(reportsDirOf(config), runRedactor(config));
-  await rm(AUTH_DIR, { recursive: true, force: true });
+  // A runner-owned state folder (SENTINEL_E2E_STATE_DIR) is deleted by the runner once Playwright has
+  // exited: it still reads the sign-in record from it to pace the next run.
+  if (!process.env.SENTINEL_E2E_STATE_DIR) await rm(AUTH_DIR, { recursive: true, force: true });
 }

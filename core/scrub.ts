@@ -46,10 +46,10 @@ export interface ScrubSummary {
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const EMPTY_ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
-// The HTML report carries its data as `data:application/zip;base64,…` inside index.html.
-const EMBEDDED_ZIP = /data:application\/zip;base64,([A-Za-z0-9+/=]+)/g;
+/** The HTML report carries its data as `data:application/zip;base64,…` inside index.html (global: use with matchAll). */
+export const EMBEDDED_ZIP = /data:application\/zip;base64,([A-Za-z0-9+/=]+)/g;
 
-function isZip(buffer: Buffer): boolean {
+export function isZip(buffer: Buffer): boolean {
   return buffer.subarray(0, 4).equals(ZIP_MAGIC) || buffer.subarray(0, 4).equals(EMPTY_ZIP_MAGIC);
 }
 
@@ -69,7 +69,8 @@ function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
   });
 }
 
-async function readZip(buffer: Buffer): Promise<Array<{ name: string; data: Buffer }>> {
+/** Every file entry of a zip (folders skipped), uncompressed, in archive order. */
+export async function readZip(buffer: Buffer): Promise<Array<{ name: string; data: Buffer }>> {
   const zip = await new Promise<ZipReader>((resolve, reject) =>
     zips().yauzl.fromBuffer(buffer, { lazyEntries: true }, (error, file) => (error || !file ? reject(error ?? new Error('unreadable zip')) : resolve(file))),
   );

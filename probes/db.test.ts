@@ -1,32 +1,50 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_ROLE, randomDbPassword, startPostgres, type PostgresServer } from '../fixtures/stack/postgres.ts';
 import { runProbe } from './run.ts';
 import { testConfig } from './test-support/config.ts';
 import { APP_MIGRATIONS, applyMigrations, sql, writeMigrationsFolder } from './test-support/drizzle.ts';
-import { startTestPostgres, type TestPostgres } from './test-support/postgres.ts';
 import { freePort } from './test-support/servers.ts';
 
-let pgServer: TestPostgres;
+const password = randomDbPassword();
+let pgServer: PostgresServer;
 let dir: string;
 let migrations: string;
 
 beforeAll(async () => {
-  pgServer = await startTestPostgres();
+  pgServer = await startPostgres({ password });
   dir = mkdtempSync(join(tmpdir(), 'sentinel-db-'));
   migrations = writeMigrationsFolder(join(dir, 'migrations'), APP_MIGRATIONS);
 }, 120_000);
 
 afterAll(async () => {
-  await pgServer?.stop();
+  await pgServer?.destroy();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A fresh database per case, so the states never leak into each other. */
+/** URL of `database` as the stack's password-authenticated role, over TCP as the probe connects. */
+function urlOf(database: string): string {
+  const url = new URL(pgServer.databaseUrl);
+  url.pathname = `/${database}`;
+  return url.href;
+}
+
+/**
+ * A fresh database per case, so the states never leak into each other. The stack's role may not
+ * create databases; its superuser may, over the server's socket only.
+ */
 async function database(name: string): Promise<string> {
-  await sql(pgServer.url(), `create database ${name}`);
-  return pgServer.url(name);
+  const superuser = new pg.Client({ host: pgServer.dataDir, port: pgServer.port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 5000 });
+  await superuser.connect();
+  try {
+    await superuser.query(`create database ${name} owner ${DB_ROLE}`);
+  } finally {
+    await superuser.end();
+  }
+  return urlOf(name);
 }
 
 /** `migrationsPath` null = no migrations folder configured. */
@@ -61,7 +79,7 @@ describe('db probe', () => {
     expect(started).toBeGreaterThan(Date.now() / 1000 - 120);
     expect(started).toBeLessThanOrEqual(Date.now() / 1000);
     // The database password never reaches the result; the target names host, port and database only.
-    expect(JSON.stringify(result)).not.toContain(pgServer.password);
+    expect(JSON.stringify(result)).not.toContain(password);
     expect(result.target).toBe(`127.0.0.1:${pgServer.port}/all_applied`);
   });
 
@@ -125,7 +143,7 @@ describe('db probe', () => {
   });
 
   it('fails db_auth on a wrong password, without printing either password', async () => {
-    const wrong = pgServer.url().replace(encodeURIComponent(pgServer.password), 'not-the-password');
+    const wrong = pgServer.databaseUrl.replace(password, 'not-the-password');
     const result = await runProbe('db', config(wrong));
     expect(result).toMatchObject({ status: 'failed', reason: 'db_auth', observations: { pgUp: 0 } });
     expect(JSON.stringify(result)).not.toContain('not-the-password');

@@ -3,18 +3,41 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TlsHostObservation } from '../core/observations.ts';
+import {
+  createCertificateAuthority,
+  DAY_MS,
+  issueLeafCertificate,
+  type CertificateAuthority,
+} from '../fixtures/stack/certs.ts';
 import { runProbe } from './run.ts';
-import { createCa, DAY_MS, issueLeaf, type TestCa } from './test-support/certs.ts';
 import { testConfig } from './test-support/config.ts';
 import { freePort, startTls, type Running } from './test-support/servers.ts';
 
-let ca: TestCa;
+let ca: CertificateAuthority;
 let caPath: string;
 let dir: string;
 const servers: Running[] = [];
 
-async function serve(leafOptions: Parameters<typeof issueLeaf>[1], issuer: TestCa = ca) {
-  const leaf = await issueLeaf(issuer, leafOptions);
+/** The stack's CA names itself `CN=<name>, O=<this>`; the probe joins DN parts with a comma. */
+const CA_ORGANIZATION = 'O=gadgetbot-sentinel reference stack';
+
+/** Whole seconds: X.509 validity has no milliseconds, and the cases compare exact timestamps. */
+function wholeSeconds(ms: number): Date {
+  return new Date(Math.floor(ms / 1000) * 1000);
+}
+
+interface ServeOptions {
+  daysLeft: number;
+  dnsNames?: string[];
+  ipAddresses?: string[];
+}
+
+/** A leaf expiring `daysLeft` from now, valid for at least the 90 days before that (so an expired one is well-formed). */
+async function serve({ daysLeft, ...names }: ServeOptions, issuer: CertificateAuthority = ca) {
+  const now = Date.now();
+  const notAfter = wholeSeconds(now + daysLeft * DAY_MS);
+  const notBefore = wholeSeconds(Math.min(now - DAY_MS, notAfter.getTime() - 90 * DAY_MS));
+  const leaf = await issueLeafCertificate(issuer, { ...names, notBefore, notAfter });
   const server = await startTls(leaf.chainPem, leaf.keyPem);
   servers.push(server);
   return { server, leaf };
@@ -29,7 +52,7 @@ function hostsOf(result: { observations?: Record<string, unknown> }): TlsHostObs
 }
 
 beforeAll(async () => {
-  ca = await createCa('Sentinel Test CA');
+  ca = await createCertificateAuthority('Sentinel Test CA');
   dir = mkdtempSync(join(tmpdir(), 'sentinel-tls-'));
   caPath = join(dir, 'ca.pem');
   writeFileSync(caPath, ca.certPem);
@@ -58,7 +81,7 @@ describe('tls probe', () => {
       earliestExpiry: leaf.notAfter.toISOString(),
       tlsVersion: 'TLS 1.3',
       cipher: 'TLS_AES_256_GCM_SHA384',
-      issuer: 'CN=Sentinel Test CA',
+      issuer: `CN=Sentinel Test CA,${CA_ORGANIZATION}`,
       subject: 'CN=localhost',
       sans: ['DNS:localhost', 'IP Address:127.0.0.1'],
     });
@@ -118,7 +141,7 @@ describe('tls probe', () => {
   });
 
   it('fails tls_verify for an untrusted issuer and keeps the expiry (blackbox loses it)', async () => {
-    const rogue = await createCa('Rogue CA');
+    const rogue = await createCertificateAuthority('Rogue CA');
     const { server, leaf } = await serve({ daysLeft: 40 }, rogue);
     const result = await runProbe('tls', config([server.url]));
     expect(result.status).toBe('failed');
@@ -128,7 +151,7 @@ describe('tls probe', () => {
       verifyError: 'SELF_SIGNED_CERT_IN_CHAIN', // the server sends the rogue root along
       hostnameMatch: true,
       earliestExpirySeconds: leaf.notAfter.getTime() / 1000,
-      issuer: 'CN=Rogue CA',
+      issuer: `CN=Rogue CA,${CA_ORGANIZATION}`,
     });
   });
 

@@ -3,31 +3,11 @@
  * every zip (nested zips and the HTML report's embedded base64 zips too), in the encodings a secret
  * takes in artifacts (core/scrub.ts's secretVariants: raw, form-encoded, JSON, base64; plus URL-encoded). Binary entries
  * are searched as well (as latin1), since a token can sit in a binary blob's readable strings.
+ * Zips are read with core/scrub.ts's reader, so the search sees exactly the entries the scrubber rewrote.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import { secretVariants } from '../../core/scrub.ts';
-
-interface ZipEntry {
-  fileName: string;
-}
-interface ZipReader {
-  on(event: 'entry', listener: (entry: ZipEntry) => void): void;
-  on(event: 'end', listener: () => void): void;
-  on(event: 'error', listener: (error: Error) => void): void;
-  readEntry(): void;
-  openReadStream(entry: ZipEntry, callback: (error: Error | null, stream?: NodeJS.ReadableStream) => void): void;
-}
-interface Yauzl {
-  fromBuffer(buffer: Buffer, options: { lazyEntries: boolean }, callback: (error: Error | null, zip?: ZipReader) => void): void;
-}
-
-const require = createRequire(import.meta.url);
-const { yauzl } = require('playwright-core/lib/utilsBundle') as { yauzl: Yauzl };
-
-const ZIP_MAGIC = [Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.from([0x50, 0x4b, 0x05, 0x06])];
-const EMBEDDED_ZIP = /data:application\/zip;base64,([A-Za-z0-9+/=]+)/g;
+import { EMBEDDED_ZIP, isZip, readZip, secretVariants } from '../../core/scrub.ts';
 
 export interface Secret {
   /** What the value is (a label safe to print), e.g. `password of user 1`. */
@@ -47,40 +27,11 @@ export interface Blob {
   data: Buffer;
 }
 
-function isZip(buffer: Buffer): boolean {
-  return ZIP_MAGIC.some((magic) => buffer.subarray(0, 4).equals(magic));
-}
-
-async function zipEntries(buffer: Buffer): Promise<Array<{ name: string; data: Buffer }>> {
-  const zip = await new Promise<ZipReader>((resolve, reject) =>
-    yauzl.fromBuffer(buffer, { lazyEntries: true }, (error, file) => (error || !file ? reject(error ?? new Error('unreadable zip')) : resolve(file))),
-  );
-  return new Promise((resolve, reject) => {
-    const entries: Array<{ name: string; data: Buffer }> = [];
-    zip.on('error', reject);
-    zip.on('end', () => resolve(entries));
-    zip.on('entry', (entry) => {
-      if (entry.fileName.endsWith('/')) return zip.readEntry();
-      zip.openReadStream(entry, (error, stream) => {
-        if (error || !stream) return reject(error ?? new Error(`cannot read ${entry.fileName}`));
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('error', reject);
-        stream.on('end', () => {
-          entries.push({ name: entry.fileName, data: Buffer.concat(chunks) });
-          zip.readEntry();
-        });
-      });
-    });
-    zip.readEntry();
-  });
-}
-
 /** A blob and everything inside it (zip entries, embedded zips), depth first. */
 async function expand(where: string, data: Buffer, out: Blob[]): Promise<void> {
   out.push({ where, data });
   if (isZip(data)) {
-    for (const entry of await zipEntries(data)) await expand(`${where}!${entry.name}`, entry.data, out);
+    for (const entry of await readZip(data)) await expand(`${where}!${entry.name}`, entry.data, out);
     return;
   }
   const text = data.toString('utf8');

@@ -6,11 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema } from '../../core/config.ts';
-import { PROBE_CHECK_IDS } from '../../core/result.ts';
 import { startStack, type RunningStack } from '../../fixtures/stack/index.ts';
 import { startMonitor, type MonitorHandle } from './index.ts';
 import { get, until } from './test-support/fakes.ts';
+import { stackMonitorConfig } from './test-support/stack-config.ts';
 
 let stack: RunningStack;
 let monitor: MonitorHandle;
@@ -29,16 +28,7 @@ const POLL_AND_RUN_MS = 2_000 + 20_000;
 describe('deploy-triggered runs in the monitor', () => {
   it('a Coolify deployment through the stand-in shows its post-deploy outcome on /metrics and /status', async () => {
     const { info } = stack;
-    const config = configSchema.parse({
-      appUrl: info.appUrl,
-      issuer: info.issuer,
-      loginBasePath: info.loginBasePath,
-      clientId: info.clientId,
-      databaseUrl: info.databaseUrl,
-      migrationsPath: info.migrationsPath,
-      tls: { hosts: info.tlsHosts, caCertPath: info.caCertPath },
-      users: info.users,
-      checks: [...PROBE_CHECK_IDS],
+    const config = stackMonitorConfig(info, {
       coolify: { url: info.coolifyUrl, token: info.coolifyToken, appUuid: info.coolifyAppUuid },
       reportsDir: '/tmp/sentinel-monitor-deploy-test',
       // probes once at start, then hourly: the only run in the window is the deploy-triggered one

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { configSchema, type Config, type ConfigInput } from '../../core/config.ts';
+import type { Config, ConfigInput } from '../../core/config.ts';
 import { PROBE_CHECK_IDS, type ProbeCheckId } from '../../core/result.ts';
 import { startStack, type RunningStack } from '../../fixtures/stack/index.ts';
 import { runProbe } from '../../probes/run.ts';
@@ -20,6 +20,7 @@ import { REPO } from '../test-support/cli.ts';
 import { startMonitor, type MonitorHandle, type RunProbeFn } from './index.ts';
 import { get } from './test-support/fakes.ts';
 import { descendantsOf, isChromium, stillRunning, type ProcInfo } from './test-support/proc.ts';
+import { stackMonitorConfig } from './test-support/stack-config.ts';
 
 /**
  * Every 15 s: login-v2-redirect makes one POST /api/auth/sign-in/social per run, and Better Auth
@@ -47,17 +48,7 @@ afterAll(async () => {
 });
 
 function stackConfig(overrides: Partial<ConfigInput> = {}): Config {
-  const { info } = stack;
-  return configSchema.parse({
-    appUrl: info.appUrl,
-    issuer: info.issuer,
-    loginBasePath: info.loginBasePath,
-    clientId: info.clientId,
-    databaseUrl: info.databaseUrl,
-    migrationsPath: info.migrationsPath,
-    tls: { hosts: info.tlsHosts, caCertPath: info.caCertPath },
-    users: info.users,
-    checks: [...PROBE_CHECK_IDS],
+  return stackMonitorConfig(stack.info, {
     reportsDir,
     timeouts: { probeMs: PROBE_DEADLINE_MS },
     monitor: { listen: '127.0.0.1:0', probeSchedule: PROBE_SCHEDULE, browserSchedule: '0 0 1 1 *' },

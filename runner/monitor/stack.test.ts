@@ -4,11 +4,11 @@
  * Real probes (probes/run.ts), a per-second schedule, no browser flows (those have their own tests).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema } from '../../core/config.ts';
 import { PROBE_CHECK_IDS } from '../../core/result.ts';
 import { startStack, type RunningStack } from '../../fixtures/stack/index.ts';
 import { startMonitor, type MonitorHandle } from './index.ts';
 import { get, until } from './test-support/fakes.ts';
+import { stackMonitorConfig } from './test-support/stack-config.ts';
 
 let stack: RunningStack;
 let monitor: MonitorHandle;
@@ -39,16 +39,7 @@ const CYCLE_MS = 15_000 + 8_000;
 describe('monitor on the reference stack', () => {
   it('reports every probe up, follows the IdP down and up within a cycle', async () => {
     const { info } = stack;
-    const config = configSchema.parse({
-      appUrl: info.appUrl,
-      issuer: info.issuer,
-      loginBasePath: info.loginBasePath,
-      clientId: info.clientId,
-      databaseUrl: info.databaseUrl,
-      migrationsPath: info.migrationsPath,
-      tls: { hosts: info.tlsHosts, caCertPath: info.caCertPath },
-      users: info.users,
-      checks: [...PROBE_CHECK_IDS],
+    const config = stackMonitorConfig(info, {
       reportsDir: '/tmp/sentinel-monitor-stack-test',
       // every 15 s: login-v2-redirect makes one sign-in call per run, and Better Auth answers 429 to
       // the third call within 10 s of its predecessor

@@ -1,0 +1,22 @@
+/**
+ * The monitor's config against a running reference stack: the stack's targets, CA and users, the
+ * five probes. Each test adds its own reports folder, schedules and extras (top-level keys replace).
+ */
+import { configSchema, type Config, type ConfigInput } from '../../../core/config.ts';
+import { PROBE_CHECK_IDS } from '../../../core/result.ts';
+import type { StackInfo } from '../../embedded-stack.ts';
+
+export function stackMonitorConfig(info: StackInfo, overrides: Partial<ConfigInput>): Config {
+  return configSchema.parse({
+    appUrl: info.appUrl,
+    issuer: info.issuer,
+    loginBasePath: info.loginBasePath,
+    clientId: info.clientId,
+    databaseUrl: info.databaseUrl,
+    migrationsPath: info.migrationsPath,
+    tls: { hosts: info.tlsHosts, caCertPath: info.caCertPath },
+    users: info.users,
+    checks: [...PROBE_CHECK_IDS],
+    ...overrides,
+  });
+}

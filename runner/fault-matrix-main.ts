@@ -7,7 +7,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { FAULT_MATRIX, HEALTHY, matrixMarkdown, matrixStats, runFaultCase, type FaultCaseResult } from './fault-matrix.ts';
+import { detectionSummary, FAULT_MATRIX, HEALTHY, matrixMarkdown, matrixStats, runFaultCase, type FaultCaseResult } from './fault-matrix.ts';
 
 const HEALTHY_RUNS = Number(process.env.FAULT_MATRIX_HEALTHY_RUNS || 5);
 
@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   }
   const stats = matrixStats(results);
   process.stdout.write(
-    `detection rate ${stats.detected}/${stats.faults} (${(stats.detectionRate * 100).toFixed(0)} %), false alarms ${stats.falseAlarms}/${stats.healthyRuns}; table: ${join(reportsDir, 'fault-matrix.md')}\n`,
+    `${detectionSummary(stats)}, false alarms ${stats.falseAlarms}/${stats.healthyRuns}; table: ${join(reportsDir, 'fault-matrix.md')}\n`,
   );
   return stats.mismatches === 0 ? 0 : 1;
 }

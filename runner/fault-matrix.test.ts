@@ -16,7 +16,7 @@ import { rm } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
 import { CHECK_IDS } from '../core/result.ts';
 import { STACK_FAULTS } from '../fixtures/stack/index.ts';
-import { FAULT_MATRIX, HEALTHY, stackDidNotStart, compareWithExpectation, expectationFor, matrixMarkdown, matrixStats, observedChecks, runFaultCase, type ObservedCheck } from './fault-matrix.ts';
+import { FAULT_MATRIX, HEALTHY, stackDidNotStart, compareWithExpectation, detectionSummary, expectationFor, matrixMarkdown, matrixStats, observedChecks, runFaultCase, type ObservedCheck } from './fault-matrix.ts';
 
 const REPRESENTATIVE = ['idp-login-v1', 'app-signout-keeps-session', 'app-secret-rotated', 'db-down', 'tls-untrusted', 'tls-expiring-soon', HEALTHY, HEALTHY] as const;
 const CASE_TIMEOUT_MS = 300_000;
@@ -108,6 +108,11 @@ describe('fault matrix table', () => {
     ]);
     expect(md).toContain('Detection rate: 1/1 faults (100 %)');
     expect(md).toContain('False alarms: 1 of 2 healthy runs');
+  });
+
+  test('the console line gives the detection rate, or says that no fault row ran (healthy runs only)', () => {
+    expect(detectionSummary({ faults: 4, detected: 3, detectionRate: 0.75 })).toBe('detection rate 3/4 (75 %)');
+    expect(detectionSummary({ faults: 0, detected: 0, detectionRate: 1 })).toBe('no fault row ran (detection rate not applicable)');
   });
 });
 

@@ -209,18 +209,26 @@ export function observedChecks(summary: { checks?: SummaryCheck[] } | undefined)
   });
 }
 
+/**
+ * How a check's status differs from its row: `failed` with `wantReason` when the row names one,
+ * else `passed`. A failed check is then compared by reason too.
+ */
+function statusMismatch(check: ObservedCheck, wantReason: Reason | undefined): string | undefined {
+  const wantStatus = wantReason ? 'failed' : 'passed';
+  if (check.status !== wantStatus) {
+    return `${check.id}: expected ${wantStatus}${wantReason ? ` (${wantReason})` : ''}, got ${check.status}${check.reason ? ` (${check.reason})` : ''}`;
+  }
+  if (wantReason && check.reason !== wantReason) return `${check.id}: expected reason ${wantReason}, got ${check.reason ?? '(none)'}`;
+  return undefined;
+}
+
 /** Every difference between a run and its row; empty means an exact match. */
 export function compareWithExpectation(expectation: FaultExpectation, checks: readonly ObservedCheck[], exitCode: number | null): string[] {
   const problems: string[] = [];
   for (const check of checks) {
-    const wantReason = expectation.failed[check.id];
     const wantWarnings = expectation.warnings?.[check.id] ? [expectation.warnings[check.id]!] : [];
-    if (wantReason) {
-      if (check.status !== 'failed') problems.push(`${check.id}: expected failed (${wantReason}), got ${check.status}${check.reason ? ` (${check.reason})` : ''}`);
-      else if (check.reason !== wantReason) problems.push(`${check.id}: expected reason ${wantReason}, got ${check.reason ?? '(none)'}`);
-    } else if (check.status !== 'passed') {
-      problems.push(`${check.id}: expected passed, got ${check.status}${check.reason ? ` (${check.reason})` : ''}`);
-    }
+    const status = statusMismatch(check, expectation.failed[check.id]);
+    if (status) problems.push(status);
     if (check.warnings.join(',') !== wantWarnings.join(',')) {
       problems.push(`${check.id}: expected warnings [${wantWarnings.join(', ')}], got [${check.warnings.join(', ')}]`);
     }
@@ -351,6 +359,12 @@ export function matrixStats(results: readonly FaultCaseResult[]) {
   };
 }
 
+/** The detection figure for a console line; a selection of healthy runs only has no fault row to detect. */
+export function detectionSummary(stats: Pick<ReturnType<typeof matrixStats>, 'faults' | 'detected' | 'detectionRate'>): string {
+  if (stats.faults === 0) return 'no fault row ran (detection rate not applicable)';
+  return `detection rate ${stats.detected}/${stats.faults} (${(stats.detectionRate * 100).toFixed(0)} %)`;
+}
+
 export function matrixMarkdown(results: readonly FaultCaseResult[], when: Date = new Date()): string {
   const stats = matrixStats(results);
   const lines = [
@@ -368,7 +382,7 @@ export function matrixMarkdown(results: readonly FaultCaseResult[], when: Date =
   });
   lines.push(
     '',
-    `Detection rate: ${stats.detected}/${stats.faults} faults (${(stats.detectionRate * 100).toFixed(0)} %) yield exactly their expected checks and reasons.`,
+    stats.faults === 0 ? 'No fault row ran (healthy runs only).' : `Detection rate: ${stats.detected}/${stats.faults} faults (${(stats.detectionRate * 100).toFixed(0)} %) yield exactly their expected checks and reasons.`,
     `False alarms: ${stats.falseAlarms} of ${stats.healthyRuns} healthy runs reported a failed, flaky, skipped or warned check.`,
     '',
   );

@@ -144,20 +144,6 @@ function stackCommand(): Promise<number> {
   });
 }
 
-/** Loads a sibling module another part of the runner provides, failing clearly when it is absent. */
-async function optionalModule<T>(specifier: string, exportName: string, what: string): Promise<T> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(specifier)) as Record<string, unknown>;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND') throw new SentinelError('environment', `sentinel: ${what} is not available in this installation (${specifier} is missing)`);
-    throw error;
-  }
-  if (typeof mod[exportName] !== 'function') throw new SentinelError('environment', `sentinel: ${what} is not available (${specifier} has no ${exportName})`);
-  return mod[exportName] as T;
-}
-
 /** Config for the long-running commands: the configured target, or the embedded stack started for them. */
 async function longRunningConfig(env: NodeJS.ProcessEnv, overrides: Record<string, unknown>): Promise<{ config?: Config; stack?: EmbeddedStack; code?: number }> {
   const embedded = targetsEmbeddedStack(env);
@@ -178,30 +164,26 @@ async function longRunningConfig(env: NodeJS.ProcessEnv, overrides: Record<strin
 }
 
 async function monitorCommand(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<number> {
-  type RunMonitor = (config: Config, options: { listen?: string; env?: Record<string, string | undefined>; embedded?: boolean }) => Promise<number | void>;
-  const runMonitor = await optionalModule<RunMonitor>('./monitor/index.ts', 'runMonitor', 'the monitor');
+  const { runMonitor } = await import('./monitor/index.ts');
   const listen = values.listen as string | undefined;
   const { config, stack, code } = await longRunningConfig(env, listen ? { monitor: { listen } } : {});
   if (!config) return code ?? 2;
   try {
     const sentinelEnv = Object.fromEntries(Object.entries({ ...env, ...stack?.env }).filter(([key]) => key.startsWith('SENTINEL_')));
-    const result = await runMonitor(config, { ...(listen ? { listen } : {}), env: sentinelEnv, embedded: Boolean(stack) });
-    return typeof result === 'number' ? result : 0;
+    return await runMonitor(config, { ...(listen ? { listen } : {}), env: sentinelEnv, embedded: Boolean(stack) });
   } finally {
     await stack?.stop();
   }
 }
 
 async function watchDeploysCommand(env: NodeJS.ProcessEnv): Promise<number> {
-  type RunDeployWatch = (config: Config) => Promise<number | void>;
-  const runDeployWatch = await optionalModule<RunDeployWatch>('./deploy-watch.ts', 'runDeployWatch', 'the deployment watch');
+  const { runDeployWatch } = await import('./deploy-watch.ts');
   const loaded = loadConfig(env);
   if (!loaded.ok) {
     for (const line of formatIssues(loaded.issues, createRedactor(rawSecrets(env)))) err(line);
     return 2;
   }
-  const result = await runDeployWatch(loaded.config);
-  return typeof result === 'number' ? result : 0;
+  return await runDeployWatch(loaded.config);
 }
 
 async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

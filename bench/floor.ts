@@ -17,7 +17,7 @@ import { loadConfig, type Config } from '../core/config.ts';
 import { createRedeployDriver } from '../core/redeploy.ts';
 import { PROBE_CHECK_IDS } from '../core/result.ts';
 import { AvailabilityWatch } from '../e2e/support/availability.ts';
-import { signInWaitMs } from '../e2e/support/pacer.ts';
+import { signInWaitMs } from '../core/sign-in-limit.ts';
 import { runProbe } from '../probes/run.ts';
 
 type StorageState = Awaited<ReturnType<BrowserContext['storageState']>>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signInWaitMs } from './pacer.ts';
+import { signInWaitMs } from './sign-in-limit.ts';
 
 const limit = { max: 3, windowMs: 10_000 };
 

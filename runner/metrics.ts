@@ -15,14 +15,15 @@ import type { DbObservation, LoginUi, RedeployObservation, TlsHostObservation } 
 import type { CheckId, CheckResult, CheckStatus } from '../core/result.ts';
 
 export type CheckType = 'tls' | 'http' | 'oidc' | 'db' | 'browser';
-export type GroupName = 'probes' | 'browser' | 'deploy';
+/** sign-in: the login-v2-redirect probe, run apart from the probe group (it waits for browser flows and the sign-in limit). */
+export type GroupName = 'probes' | 'sign-in' | 'browser' | 'deploy';
 export type StateSetStatus = 'passing' | 'failing' | 'degraded' | 'skipped';
 export type SkipReason = 'overlap' | 'browser_busy' | 'shutting_down';
 export type DeploymentOutcome = 'passed' | 'failed' | 'deploy_failed' | 'skipped';
 
 export const STATE_SET: readonly StateSetStatus[] = ['passing', 'failing', 'degraded', 'skipped'];
 export const RESULT_STATUSES: readonly CheckStatus[] = ['passed', 'failed', 'flaky', 'skipped'];
-export const GROUPS: readonly GroupName[] = ['probes', 'browser', 'deploy'];
+export const GROUPS: readonly GroupName[] = ['probes', 'sign-in', 'browser', 'deploy'];
 export const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'browser_busy', 'shutting_down'];
 export const DEPLOYMENT_OUTCOMES: readonly DeploymentOutcome[] = ['passed', 'failed', 'deploy_failed', 'skipped'];
 const LOGIN_UIS: readonly LoginUi[] = ['v1', 'v2', 'unknown'];

@@ -30,6 +30,8 @@ export interface RunBrowserChecksOptions {
   deadlineMs?: number;
   /** Times (ms) of sign-in requests made just before (the login-v2-redirect probe's): the pacer counts them. */
   priorSignIns?: readonly number[];
+  /** Called once at the end with the times of every sign-in known (prior ones and the run's own). */
+  onSignIns?: (times: number[]) => void;
   /** Playwright workers (the monitor runs one flow at a time); default the config's. */
   workers?: number;
   /** Command line of the child (tests use a fake Playwright); default the resolved Playwright CLI. */
@@ -140,7 +142,9 @@ export async function runBrowserChecks(
     // the second run paces its sign-in against the first run's (Better Auth's limiter outlives a run)
     const run = await runPlaywright(config, env, { ...options, priorSignIns: signIns }, disruptive, { subdir: DISRUPTIVE_SUBDIR, project: 'disruptive' });
     results.push(...run.results);
+    signIns = run.signIns;
   }
+  options.onSignIns?.(signIns);
   return checks.map((id) => results.find((r) => r.id === id)!);
 }
 

@@ -1,36 +1,19 @@
 /**
- * Sign-in pacing shared by every worker process: Better Auth allows 3 `/api/auth/sign-in*` requests
- * per 10 s per IP in production (contract §5 step 2), and its window restarts at each allowed request
- * (a 4th request must come 10 s after the 3rd). The record of sign-in times lives in
- * e2e/.auth/sign-ins.json behind a lock file; the wait is computed from it, never guessed.
+ * Sign-in pacing shared by every worker process, against Better Auth's sign-in limit
+ * (core/sign-in-limit.ts). The record of sign-in times lives in e2e/.auth/sign-ins.json behind a
+ * lock file; the wait is computed from it, never guessed.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { signInWaitMs } from '../../core/sign-in-limit.ts';
 import { AUTH_DIR } from './config.ts';
 
-export const SIGN_IN_LIMIT = { max: 3, windowMs: 10_000 } as const;
-/** Our clock reads before the click; the server's after the request arrives. */
-const SAFETY_MARGIN_MS = 1_500;
 const LOCK_STALE_MS = 10_000;
 const LOCK_RETRY_MS = 25;
 
 const RECORD_FILE = path.join(AUTH_DIR, 'sign-ins.json');
 const LOCK_FILE = path.join(AUTH_DIR, 'sign-ins.lock');
-
-/** Milliseconds until one more sign-in is allowed, replaying the limiter over past sign-in times. */
-export function signInWaitMs(times: readonly number[], now: number, limit: { max: number; windowMs: number } = SIGN_IN_LIMIT, marginMs = SAFETY_MARGIN_MS): number {
-  let count = 0;
-  let last = Number.NEGATIVE_INFINITY;
-  for (const t of [...times].sort((a, b) => a - b)) {
-    // Count a reset only when it surely happened on the server too.
-    if (t - last >= limit.windowMs + marginMs) count = 1;
-    else count += 1;
-    last = t;
-  }
-  if (count < limit.max) return 0;
-  return Math.max(0, last + limit.windowMs + marginMs - now);
-}
 
 async function withLock<T>(deadline: number, body: () => T): Promise<T> {
   mkdirSync(AUTH_DIR, { recursive: true });

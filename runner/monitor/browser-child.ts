@@ -4,7 +4,8 @@
  * process, which runs runner/playwright.ts's runBrowserChecks (itself spawning Playwright and
  * Chromium in their own process group) with `--workers 1`, and prints one `RESULTS <json>` line. SIGTERM aborts the run,
  * which kills the Playwright group, and then exits.
- * stdin: one JSON line { config, env, checks, reportsDir, deadlineMs }.
+ * stdin: one JSON line { config, env, checks, reportsDir, deadlineMs, priorSignIns }; stdout: `SIGN_INS <json>`
+ * (the run's record of sign-in times) before the result line.
  */
 import { createInterface } from 'node:readline';
 import { resolveBrowser } from '../../core/browser.ts';
@@ -18,6 +19,7 @@ interface Request {
   checks: BrowserCheckId[];
   reportsDir: string;
   deadlineMs?: number;
+  priorSignIns?: number[];
 }
 
 const controller = new AbortController();
@@ -40,6 +42,8 @@ try {
     workers: 1,
     reportsDir: request.reportsDir,
     signal: controller.signal,
+    priorSignIns: request.priorSignIns ?? [],
+    onSignIns: (times) => process.stdout.write(`SIGN_INS ${JSON.stringify(times)}\n`),
     ...(request.deadlineMs ? { deadlineMs: request.deadlineMs } : {}),
   });
   process.stdout.write(`RESULTS ${JSON.stringify(results)}\n`);

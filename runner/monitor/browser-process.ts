@@ -7,15 +7,24 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { CheckResult } from '../../core/result.ts';
+import { REPO_ROOT } from '../embedded-stack.ts';
 import type { RunBrowserFn } from './runs.ts';
 
-const CHILD = fileURLToPath(new URL('./browser-child.ts', import.meta.url));
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const KILL_AFTER_MS = 5_000;
+
+/**
+ * The child's command line: within the bundle (dist/sentinel.mjs) its sibling dist/browser-child.mjs,
+ * which bin/build.mjs builds with it; from the sources, browser-child.ts through tsx.
+ */
+function childCommand(): string[] {
+  return import.meta.url.endsWith('.ts')
+    ? ['--import', 'tsx', fileURLToPath(new URL('./browser-child.ts', import.meta.url))]
+    : [fileURLToPath(new URL('./browser-child.mjs', import.meta.url))];
+}
 
 export const runBrowserInChild: RunBrowserFn = (config, env, options) =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    const child = spawn(process.execPath, childCommand(), {
       cwd: REPO_ROOT,
       // Only what Node and Playwright need; the target's settings travel in the request on stdin.
       env: Object.fromEntries(Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, LANG: process.env.LANG, SENTINEL_DEBUG: process.env.SENTINEL_DEBUG, SENTINEL_CHROMIUM: process.env.SENTINEL_CHROMIUM, PLAYWRIGHT_BROWSERS_PATH: process.env.PLAYWRIGHT_BROWSERS_PATH }).filter(([, v]) => v !== undefined)) as Record<string, string>,
@@ -26,6 +35,7 @@ export const runBrowserInChild: RunBrowserFn = (config, env, options) =>
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.startsWith('RESULTS ')) outcome = { results: JSON.parse(line.slice(8)) as CheckResult[] };
       else if (line.startsWith('ERROR ')) outcome = { error: JSON.parse(line.slice(6)) as string };
+      else if (line.startsWith('SIGN_INS ')) options.onSignIns?.(JSON.parse(line.slice(9)) as number[]);
     });
     child.stderr!.on('data', (chunk: Buffer) => {
       stderrTail = (stderrTail + chunk.toString()).slice(-1_000);
@@ -46,5 +56,5 @@ export const runBrowserInChild: RunBrowserFn = (config, env, options) =>
       const last = stderrTail.trim().split('\n').pop() ?? '';
       reject(new Error(outcome.error ?? `browser runner exited with code ${code}${last ? `: ${last.slice(0, 200)}` : ''}`));
     });
-    child.stdin!.end(`${JSON.stringify({ config, env, checks: options.checks, reportsDir: options.reportsDir, deadlineMs: options.deadlineMs })}\n`);
+    child.stdin!.end(`${JSON.stringify({ config, env, checks: options.checks, reportsDir: options.reportsDir, deadlineMs: options.deadlineMs, priorSignIns: options.priorSignIns })}\n`);
   });

@@ -16,6 +16,7 @@ import { isProbeId, selectChecks } from '../select.ts';
 import { checkSpecs } from './checks.ts';
 import { createHistory, type CheckHistory } from './history.ts';
 import { runBrowserWithDeadline, runProbeWithDeadline, type RunBrowserFn, type RunProbeFn } from './runs.ts';
+import { createSignInLedger } from './sign-ins.ts';
 import { createLane, createScheduler, cronIntervalSeconds, type GroupDefinition, type Scheduler } from './scheduler.ts';
 import { startServer, type MonitorServer } from './server.ts';
 import { buildStatus, type DeploymentStatus } from './status-page.ts';
@@ -71,6 +72,8 @@ export interface MonitorHandle {
 /** Total shutdown budget is 10 s: work gets 8 s, the server the rest. */
 const SHUTDOWN_WORK_GRACE_MS = 8_000;
 const DEPLOY_START_RETRY_MS = 30_000;
+/** The one probe that signs in (one POST /api/auth/sign-in/social per run). */
+const SIGN_IN_PROBE = 'login-v2-redirect' satisfies ProbeCheckId;
 
 async function defaultRunProbe(): Promise<RunProbeFn> {
   const { runProbe } = await import('../../probes/run.ts');
@@ -118,35 +121,80 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
   for (const result of notRun) record(result);
 
   const lane = createLane();
-  const runProbeGroup = async (signal: AbortSignal): Promise<CheckResult[]> => {
-    const results = await Promise.all(probes.map((id) => runProbeWithDeadline(id, config, runProbe, signal)));
-    const done = results.filter((r): r is CheckResult => r !== undefined);
-    if (!signal.aborted) done.forEach(record);
-    return done;
+  const signIns = createSignInLedger();
+  const plainProbes = probes.filter((id) => id !== SIGN_IN_PROBE);
+  const hasSignInProbe = probes.includes(SIGN_IN_PROBE);
+  const recordLive = (signal: AbortSignal) => (result: CheckResult | undefined) => {
+    if (result && !signal.aborted) record(result);
+    return result;
   };
-  const runBrowserGroup = async (signal: AbortSignal, release: () => void): Promise<CheckResult[]> => {
+
+  /**
+   * login-v2-redirect signs in: it holds the browser lane (a browser flow's own sign-ins are known only
+   * when the flow ends) and takes a free slot of the sign-in limit first. Undefined when stopped first.
+   */
+  const runSignInProbe = async (signal: AbortSignal, waitSignal = signal): Promise<CheckResult | undefined> => {
+    let release: (() => void) | undefined;
     try {
-      const results = await runBrowserWithDeadline(browser, config, env, runBrowser, signal, reportsDir, options.browserDeadlineMarginMs);
-      if (!results || signal.aborted) return [];
-      results.forEach(record);
-      return results;
+      release = await lane.acquire(waitSignal);
+      await signIns.claim(waitSignal);
+    } catch {
+      release?.();
+      return undefined;
+    }
+    try {
+      return await runProbeWithDeadline(SIGN_IN_PROBE, config, runProbe, signal);
     } finally {
       release();
     }
   };
 
-  const groups: GroupDefinition[] = [{ name: 'probes', schedule: schedules.probes, run: async (signal) => void (await runProbeGroup(signal)) }];
+  /** The probes; the sign-in probe inline (post-deploy runs need its result) or apart, in its own group. */
+  const runProbeGroup = async (signal: AbortSignal, signIn: 'inline' | 'apart'): Promise<CheckResult[]> => {
+    const running = plainProbes.map((id) => runProbeWithDeadline(id, config, runProbe, signal).then(recordLive(signal)));
+    if (hasSignInProbe && signIn === 'inline') running.push(runSignInProbe(signal).then(recordLive(signal)));
+    if (hasSignInProbe && signIn === 'apart') {
+      const run = scheduler.runTracked('sign-in', async (s) => void recordLive(s)(await runSignInProbe(s)));
+      firstSignIn ??= run;
+    }
+    const results = await Promise.all(running);
+    return signal.aborted ? [] : results.filter((r): r is CheckResult => r !== undefined);
+  };
+
+  /** The sign-in probe's first run: part of the monitor's first cycle. */
+  let firstSignIn: Promise<void> | undefined;
+
+  /** Browser runs holding or waiting for the lane: a scheduled run skips while one is. */
+  let browserRuns = 0;
+  const runBrowserGroup = async (signal: AbortSignal): Promise<CheckResult[]> => {
+    browserRuns += 1;
+    try {
+      const release = await lane.acquire(signal).catch(() => undefined);
+      if (!release) return [];
+      try {
+        const results = await runBrowserWithDeadline(browser, config, env, runBrowser, signal, { reportsDir, signIns, ...(options.browserDeadlineMarginMs !== undefined ? { marginMs: options.browserDeadlineMarginMs } : {}) });
+        if (!results || signal.aborted) return [];
+        results.forEach(record);
+        return results;
+      } finally {
+        release();
+      }
+    } finally {
+      browserRuns -= 1;
+    }
+  };
+
+  const groups: GroupDefinition[] = [{ name: 'probes', schedule: schedules.probes, run: async (signal) => void (await runProbeGroup(signal, 'apart')) }];
   if (browser.length > 0) {
     groups.push({
       name: 'browser',
       schedule: schedules.browser,
       run: async (signal) => {
-        const release = lane.tryAcquire();
-        if (!release) {
+        if (browserRuns > 0) {
           recordSkippedRun(metrics, 'browser', 'browser_busy');
           return;
         }
-        await runBrowserGroup(signal, release);
+        await runBrowserGroup(signal);
       },
     });
   }
@@ -166,8 +214,13 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
     probeIds: probes,
     specs,
     runProbeNow: async (id) => {
-      const result = await runProbeWithDeadline(id, config, runProbe, new AbortController().signal);
-      return redact.deep(result!);
+      if (id !== SIGN_IN_PROBE) return redact.deep((await runProbeWithDeadline(id, config, runProbe, new AbortController().signal))!);
+      const startedAt = new Date();
+      const waitMs = config.timeouts.probeMs;
+      const result = await runSignInProbe(scheduler.signal, AbortSignal.any([scheduler.signal, AbortSignal.timeout(waitMs)]));
+      return redact.deep(
+        result ?? { id, kind: 'probe', status: 'failed', reason: 'timeout', message: `${id}: no sign-in slot within ${waitMs} ms (a browser flow is running or the sign-in limit is used up)`, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime() },
+      );
     },
   }).catch((error: unknown) => {
     throw new SentinelError('environment', `sentinel monitor: cannot listen on ${listen}: ${(error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error))}`, { cause: error });
@@ -201,11 +254,8 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
         settle('running');
         return scheduler.runTracked('deploy', async (signal) => {
           log(`monitor: deployment ${event.uuid} finished; running ${[...probes, ...browser].join(', ')}`);
-          const results = [...(await runProbeGroup(signal))];
-          if (browser.length > 0) {
-            const release = await lane.acquire(signal);
-            results.push(...(await runBrowserGroup(signal, release)));
-          }
+          const results = [...(await runProbeGroup(signal, 'inline'))];
+          if (browser.length > 0) results.push(...(await runBrowserGroup(signal)));
           if (signal.aborted) return;
           const ok = results.every((r) => r.status === 'passed' || r.status === 'skipped');
           settle(ok ? 'passed' : 'failed');
@@ -244,7 +294,7 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
     history,
     scheduler,
     specs,
-    firstCycle: scheduler.firstCycle(),
+    firstCycle: scheduler.firstCycle().then(() => firstSignIn),
     stop: () =>
       (stopping ??= (async () => {
         await Promise.all([scheduler.stop(SHUTDOWN_WORK_GRACE_MS), deploy?.stop()]);

@@ -6,6 +6,7 @@
 // reporters); chunks are named by their content, so a process started from an older build keeps
 // finding its own. dist/ is one level below the root, like runner/: the bundles' `new URL('..',
 // import.meta.url)` and createRequire still find the root and node_modules.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -18,10 +19,18 @@ const ENTRIES = { sentinel: 'runner/cli.ts', 'browser-child': 'runner/monitor/br
 const SELF = 'bin/build.mjs';
 const KEEP_OLD_BUILDS_MS = 24 * 3600_000;
 
-/** The bundle of one entry (`sentinel`, `browser-child`), rebuilt when stale; undefined when it cannot be built. */
+/**
+ * The bundle of one entry (`sentinel`, `browser-child`), rebuilt when stale; undefined when it cannot
+ * be built. The build runs in a process of its own: esbuild's API keeps a service process and a
+ * worker thread alive in whoever calls it, which a monitor would then carry for its whole life.
+ */
 export function bundlePath(name) {
   if (!(name in ENTRIES)) throw new Error(`no bundle named ${name}`);
-  return isFresh() || build() ? join(DIST, `${name}.mjs`) : undefined;
+  if (!isFresh()) {
+    const built = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 60_000 });
+    if (built.status !== 0) return undefined;
+  }
+  return join(DIST, `${name}.mjs`);
 }
 
 function isFresh() {
@@ -38,7 +47,7 @@ function isFresh() {
  * Builds into a scratch folder, then renames chunks, entries and the manifest into dist/ in that
  * order: a concurrent start reads either the old entry or the new one, never half a file.
  */
-export function build() {
+function build() {
   const builtAtMs = Date.now();
   const scratch = join(DIST, `.build-${process.pid}`);
   try {
@@ -68,7 +77,7 @@ export function build() {
     removeOldChunks();
     return true;
   } catch (error) {
-    if (process.env.SENTINEL_DEBUG) process.stderr.write(`sentinel: could not bundle into dist/ (${error?.message ?? error}); running the sources through tsx\n`);
+    process.stderr.write(`sentinel: could not bundle the sources into dist/ (${String(error?.message ?? error).split('\n')[0]}); running them through tsx\n`);
     return false;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -87,8 +96,5 @@ function removeOldChunks() {
 // `node bin/build.mjs`: build now (the Docker image does, so its read-only /app never needs to).
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   mkdirSync(DIST, { recursive: true });
-  if (!build()) {
-    process.stderr.write('build: esbuild could not bundle the sources; run with SENTINEL_DEBUG=1 to see why\n');
-    process.exitCode = 1;
-  }
+  process.exitCode = build() ? 0 : 1;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SentinelError } from '../core/errors.ts';
 import type { CheckResult } from '../core/result.ts';
-import { childEnv, grepFor, grepInvertFor, runBrowserChecks } from './playwright.ts';
+import { childEnv, errorLine, grepFor, grepInvertFor, runBrowserChecks } from './playwright.ts';
 import { BASE_ENV, configFrom } from './test-support/config.ts';
 
 let dir: string;
@@ -140,5 +140,14 @@ describe('runBrowserChecks', () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SentinelError);
     expect((error as SentinelError).code).toBe('no_browser');
+  });
+});
+
+describe('errorLine', () => {
+  test('picks the last error line of Playwright stderr, never a stack frame', () => {
+    const stderr = 'Running 1 test\nError: first\n    at x (/a.js:1:1)\nSentinelError: SENTINEL_CHROMIUM points at /x, which does not exist\n    at _Command.<anonymous> (/p/program.js:55:7)\n';
+    expect(errorLine(stderr)).toBe('SentinelError: SENTINEL_CHROMIUM points at /x, which does not exist');
+    expect(errorLine('just a line\n    at frame (/a.js:1:1)\n')).toBe('just a line');
+    expect(errorLine('')).toBe('');
   });
 });

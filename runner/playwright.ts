@@ -34,6 +34,11 @@ export interface RunBrowserChecksOptions {
   onSignIns?: (times: number[]) => void;
   /** Playwright workers (the monitor runs one flow at a time); default the config's. */
   workers?: number;
+  /**
+   * Resolve the browser here first, so no Chromium is one clear error (exit 2) before Playwright starts;
+   * default true. The monitor's browser child leaves it to Playwright's config, which resolves it anyway.
+   */
+  checkBrowser?: boolean;
   /** Command line of the child (tests use a fake Playwright); default the resolved Playwright CLI. */
   command?: { file: string; args: string[] };
 }
@@ -128,7 +133,7 @@ export async function runBrowserChecks(
 ): Promise<CheckResult[]> {
   const checks = [...options.checks];
   if (checks.length === 0) return [];
-  if (!options.command) resolveBrowser({ ...process.env, ...env }); // throws SentinelError('no_browser') → exit 2
+  if (!options.command && options.checkBrowser !== false) resolveBrowser({ ...process.env, ...env }); // throws SentinelError('no_browser') → exit 2
   const independent = checks.filter((id) => id !== 'e2e-session-redeploy');
   const disruptive = checks.filter((id) => id === 'e2e-session-redeploy');
   const results: CheckResult[] = [];
@@ -224,7 +229,7 @@ async function runPlaywright(
   await scrubReports(reportsDir, redact);
   const results = (await readResults(resultsFile)) ?? [];
   const byId = new Map(results.map((r) => [r.id, r]));
-  const lastError = redact(stderrTail.trim().split('\n').filter(Boolean).pop() ?? '').slice(0, 300);
+  const lastError = redact(errorLine(stderrTail)).slice(0, 300);
   const missingMessage =
     stopReason === 'deadline'
       ? `no result from Playwright: the browser run exceeded its deadline of ${Math.round(deadlineMs / 1000)} s and was stopped`
@@ -248,6 +253,12 @@ async function runPlaywright(
 }
 
 /** The pacer's record of sign-in times (e2e/support/pacer.ts), or what we seeded it with. */
+/** The line that says what went wrong: the last `Error: …` line (the config's no-Chromium error, say), else the last line; never a stack frame. */
+export function errorLine(stderr: string): string {
+  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('at '));
+  return [...lines].reverse().find((line) => /^(\w*Error|Error)\b/.test(line)) ?? lines.at(-1) ?? '';
+}
+
 async function readSignIns(file: string, fallback: readonly number[]): Promise<number[]> {
   try {
     const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));

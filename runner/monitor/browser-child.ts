@@ -8,7 +8,6 @@
  * (the run's record of sign-in times) before the result line.
  */
 import { createInterface } from 'node:readline';
-import { resolveBrowser } from '../../core/browser.ts';
 import type { Config } from '../../core/config.ts';
 import type { BrowserCheckId } from '../../core/result.ts';
 import { runBrowserChecks } from '../playwright.ts';
@@ -35,11 +34,12 @@ const line = await new Promise<string>((resolve) => {
 });
 const request = JSON.parse(line) as Request;
 try {
-  resolveBrowser({ ...process.env, ...request.env }); // no usable Chromium → a one-line error, as in `sentinel run`
   const results = await runBrowserChecks(request.config, request.env, {
     checks: request.checks,
     // One worker: the monitor runs one browser flow at a time (issue 6).
     workers: 1,
+    // Playwright's config resolves the browser; resolving it here too would load Playwright (~75 MB) into this process.
+    checkBrowser: false,
     reportsDir: request.reportsDir,
     signal: controller.signal,
     priorSignIns: request.priorSignIns ?? [],

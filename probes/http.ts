@@ -1,18 +1,38 @@
 /**
- * HTTP for the probes: undici's own fetch with a per-probe Agent that never follows redirects unless
- * asked, and records how long each new connection took (TCP + TLS), so app-health can report a
- * connect phase without guessing.
+ * HTTP for the probes, on Node's own http/https: a per-probe pair of keep-alive agents, redirects
+ * never followed (every probe reads its Location itself), and how long each new connection took
+ * (TCP + TLS), so app-health can report a connect phase without guessing. Node's client rather than
+ * undici's: the probes run every minute in the long-lived monitor, and undici (its WebAssembly
+ * parser) costs that process ~25 MB for the same requests.
  *
  * Certificates are not verified here: the `tls` probe owns chain, hostname and expiry verdicts for
  * every host. An expired certificate is then one red check with a precise reason (`tls_expiry`),
  * not four checks failing with a transport error, and the HTTP probes keep measuring behaviour.
  */
-import { Agent, buildConnector, fetch, type RequestInit, type Response } from 'undici';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
 import type { ProbeContext } from './types.ts';
 
+export interface ProbeRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** default: the probe's own deadline */
+  signal?: AbortSignal;
+}
+
+export interface ProbeResponse {
+  status: number;
+  headers: { get(name: string): string | null };
+  /** the body, read with readText; ends with the probe's deadline */
+  body: IncomingMessage;
+  signal: AbortSignal;
+}
+
 export interface ProbeHttp {
-  /** fetch bound to the probe's Agent and deadline; `redirect` defaults to 'manual'. */
-  fetch(url: string | URL, init?: RequestInit): Promise<Response>;
+  /** One request on the probe's agents, bound to its deadline; redirects are returned, not followed. */
+  fetch(url: string | URL, init?: ProbeRequest): Promise<ProbeResponse>;
   /** Milliseconds each new connection took, in order of opening. */
   connectTimings: number[];
   close(): Promise<void>;
@@ -20,21 +40,53 @@ export interface ProbeHttp {
 
 export function createProbeHttp(ctx: ProbeContext): ProbeHttp {
   const connectTimings: number[] = [];
-  const connector = buildConnector({ rejectUnauthorized: false });
-  const agent = new Agent({
-    connect(options, callback) {
+  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true, rejectUnauthorized: false }) };
+  const open = new Set<IncomingMessage>();
+
+  const fetch = (url: string | URL, init: ProbeRequest = {}): Promise<ProbeResponse> => {
+    const target = new URL(url);
+    const signal = init.signal ?? ctx.signal;
+    const secure = target.protocol === 'https:';
+    if (!secure && target.protocol !== 'http:') return Promise.reject(Object.assign(new TypeError(`unsupported URL scheme ${target.protocol}`), { code: 'ERR_INVALID_URL_SCHEME' }));
+    const headers: OutgoingHttpHeaders = { ...init.headers };
+    if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
+    return new Promise<ProbeResponse>((resolve, reject) => {
+      // An abort rejects with the signal's reason (a TimeoutError at the deadline), as fetch does.
+      const fail = (error: unknown) => reject(signal.aborted ? signal.reason : error);
+      if (signal.aborted) return fail(signal.reason);
       const started = performance.now();
-      connector(options, (...args) => {
-        connectTimings.push(Math.round(performance.now() - started));
-        callback(...args);
+      const request = (secure ? httpsRequest : httpRequest)(target, { method: init.method ?? 'GET', headers, agent: secure ? agents.https : agents.http, signal });
+      request.once('socket', (socket: Socket) => {
+        if (request.reusedSocket) return;
+        socket.once(secure ? 'secureConnect' : 'connect', () => connectTimings.push(Math.round(performance.now() - started)));
       });
-    },
-  });
+      request.once('error', fail);
+      request.once('response', (response) => {
+        open.add(response);
+        response.once('close', () => open.delete(response));
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: {
+            get: (name) => {
+              const value = response.headers[name.toLowerCase()];
+              return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+            },
+          },
+          body: response,
+          signal,
+        });
+      });
+      request.end(init.body);
+    });
+  };
+
   return {
     connectTimings,
-    fetch: (url, init = {}) => fetch(url, { redirect: 'manual', ...init, signal: init.signal ?? ctx.signal, dispatcher: agent }),
+    fetch,
     close: async () => {
-      await agent.destroy().catch(() => undefined);
+      for (const response of open) response.destroy();
+      agents.http.destroy();
+      agents.https.destroy();
     },
   };
 }
@@ -51,27 +103,20 @@ export async function withProbeHttp<T>(ctx: ProbeContext, fn: (http: ProbeHttp) 
 
 /**
  * Read at most `limit` characters of a body (a broken server must not make us buffer forever): the
- * stream is read chunk by chunk and cancelled once the limit is reached, instead of `text()` buffering
- * a body that never ends until the deadline (and the probe's memory) runs out.
+ * stream is read chunk by chunk and dropped once the limit is reached, instead of buffering a body
+ * that never ends until the deadline (and the probe's memory) runs out.
  */
-export async function readText(response: Response, limit = 512 * 1024): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
+export async function readText(response: ProbeResponse, limit = 512 * 1024): Promise<string> {
   const decoder = new TextDecoder();
   let text = '';
-  let finished = false;
   try {
-    while (text.length < limit) {
-      const { done, value } = await reader.read();
-      if (done) {
-        finished = true;
-        text += decoder.decode();
-        break;
-      }
-      text += decoder.decode(value, { stream: true });
+    for await (const chunk of response.body) {
+      text += decoder.decode(chunk as Buffer, { stream: true });
+      if (text.length >= limit) break; // leaving the loop destroys the stream
     }
-  } finally {
-    if (!finished) await reader.cancel().catch(() => undefined);
+    text += decoder.decode();
+  } catch (error) {
+    throw response.signal.aborted ? response.signal.reason : error;
   }
   return text.length > limit ? text.slice(0, limit) : text;
 }

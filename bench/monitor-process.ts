@@ -5,7 +5,7 @@
  */
 import { REPO_ROOT } from '../runner/embedded-stack.ts';
 import { childEnv } from './context.ts';
-import { allProcesses, isChromium, processTree, pssKb, rssKb, type ProcInfo } from './proc.ts';
+import { allProcesses, cmdline, footprintKb, isChromium, processTree, pssKb, rssKb, type ProcInfo } from './proc.ts';
 import { getText, spawnWatched, stopChild, type Spawned } from './tools.ts';
 
 export interface MonitorProcess {
@@ -42,6 +42,8 @@ export interface TreeSample {
   /** sum over the monitor and every descendant */
   treeRssKb: number;
   treePssKb: number;
+  /** what the tree takes by itself: private pages plus each shared mapping once (proc.ts footprintKb) */
+  treeUniqueKb: number;
   /** a browser run is in progress (the monitor has descendants other than tsx's esbuild service) */
   browser: boolean;
   /** browser-child.ts processes at this instant (more than one = overlapping browser runs) */
@@ -76,9 +78,10 @@ export function sampleTree(rootPid: number, intervalMs = 100, withPss = true): S
       if (isChromium(p)) chromium.set(`${p.pid}:${p.startTicks}`, p);
       if (p.ppid === rootPid && p.comm.startsWith('node')) runners++;
     }
-    // tsx keeps an esbuild service child for the monitor's whole life: that is not a browser run
-    const browser = descendants.some((p) => p.comm !== 'esbuild');
-    samples.push({ atMs: Date.now() - started, ownKb: rssKb(rootPid), treeRssKb, treePssKb, browser, browserRunners: runners });
+    // a stale bundle is rebuilt by a child at start (bin/build.mjs, esbuild): that is not a browser run
+    const browser = descendants.some((p) => p.comm !== 'esbuild' && !cmdline(p.pid).includes('bin/build.mjs'));
+    const treeUniqueKb = withPss && browser ? footprintKb(tree.map((p) => p.pid)) : 0;
+    samples.push({ atMs: Date.now() - started, ownKb: rssKb(rootPid), treeRssKb, treePssKb, treeUniqueKb, browser, browserRunners: runners });
   };
   const loop = (async () => {
     while (!stopped) {

@@ -102,7 +102,7 @@ describe('metricValue', () => {
 });
 
 describe('browserWindows', () => {
-  const s = (browser: boolean): TreeSample => ({ atMs: 0, ownKb: 1, treeRssKb: 1, treePssKb: 1, browser, browserRunners: browser ? 1 : 0 });
+  const s = (browser: boolean): TreeSample => ({ atMs: 0, ownKb: 1, treeRssKb: 1, treePssKb: 1, treeUniqueKb: 1, browser, browserRunners: browser ? 1 : 0 });
   it('finds each stretch of samples with a browser run, open or closed', () => {
     expect(browserWindows([s(false), s(true), s(true), s(false), s(true)])).toEqual([
       [1, 2],

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { authorized, parseListen } from './server.ts';
 import { startMonitor, type MonitorHandle, type MonitorOptions } from './index.ts';
-import { DB_PASSWORD, USER_PASSWORD, fakeBrowser, fakeProbes, get, metricValue, passed, testConfig } from './test-support/fakes.ts';
+import { DB_PASSWORD, USER_PASSWORD, fakeBrowser, fakeProbes, get, metricValue, passed, slow, testConfig } from './test-support/fakes.ts';
 
 const running: MonitorHandle[] = [];
 afterEach(async () => {
@@ -45,6 +45,23 @@ describe('monitor HTTP server', () => {
     expect((await get(`${monitor.url}/healthz`)).status).toBe(200);
     const metrics = await get(`${monitor.url}/metrics`, { Authorization: `Bearer ${TOKEN}` });
     expect(metrics.body).not.toContain(TOKEN);
+  });
+
+  it('shares one rendering among scrapes that arrive while another is rendered, each body complete', async () => {
+    const monitor = await start(testConfig());
+    const render = monitor.registry.metrics.bind(monitor.registry);
+    let renders = 0;
+    monitor.registry.metrics = async () => {
+      renders += 1;
+      await slow(300); // a slow rendering, so the scrapes below arrive during it
+      return render();
+    };
+    const bodies = await Promise.all(Array.from({ length: 30 }, () => get(`${monitor.url}/metrics`)));
+    expect(bodies.every((b) => b.status === 200 && b.body.includes('probe_success{check="db"'))).toBe(true);
+    expect(renders).toBeGreaterThanOrEqual(2);
+    expect(renders).toBeLessThanOrEqual(3);
+    const openMetrics = await get(`${monitor.url}/metrics`, { Accept: 'application/openmetrics-text; version=1.0.0' });
+    expect(openMetrics.body.trimEnd().endsWith('# EOF')).toBe(true);
   });
 
   it('compares tokens exactly', () => {

@@ -61,10 +61,15 @@ export async function startServer(listen: string, deps: ServerDeps): Promise<Mon
   const { host, port } = parseListen(listen);
   let probesRunning = 0;
   const maxProbes = deps.maxConcurrentProbes ?? 2;
-  // The registry's content type is switched per OpenMetrics request; serialise scrapes so two never interleave.
+  // The registry's content type is switched per OpenMetrics request, so scrapes are serialised; scrapes
+  // that arrive while one of their format is being rendered share it (the same values, computed once).
   let scrapeChain: Promise<unknown> = Promise.resolve();
+  const rendering = new Map<boolean, Promise<{ body: string; contentType: string }>>();
   const exposition = (openMetrics: boolean) => {
+    const current = rendering.get(openMetrics);
+    if (current) return current;
     const next = scrapeChain.then(async () => {
+      rendering.delete(openMetrics); // from here on a new scrape waits for fresh values
       deps.registry.setContentType(openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE);
       try {
         return { body: await deps.registry.metrics(), contentType: deps.registry.contentType as string };
@@ -72,6 +77,7 @@ export async function startServer(listen: string, deps: ServerDeps): Promise<Mon
         deps.registry.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
       }
     });
+    rendering.set(openMetrics, next);
     scrapeChain = next.catch(() => undefined);
     return next;
   };

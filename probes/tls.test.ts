@@ -175,6 +175,21 @@ describe('tls probe', () => {
     expect(result.message).toContain(`127.0.0.1:${closed}`);
   });
 
+  it('checks many hosts a few at a time, reporting each in order, without piling listeners on the deadline', async () => {
+    const many = await Promise.all(Array.from({ length: 24 }, () => serve({ daysLeft: 90 })));
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const result = await runProbe('tls', config(many.map((m) => m.server.url)));
+      expect(result.status).toBe('passed');
+      expect(hostsOf(result).map((h) => h.target)).toEqual(many.map((m) => m.server.url));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+
   it('fails timeout at the deadline when the peer never completes the handshake', async () => {
     const { createServer } = await import('node:net');
     const silent = createServer(() => undefined);

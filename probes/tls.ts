@@ -160,12 +160,29 @@ async function checkHost(target: string, warnDays: number, failDays: number, ctx
   return { observation };
 }
 
+/** Handshakes in flight at once: many hosts must not open as many sockets (and abort listeners) at once. */
+const MAX_PARALLEL_HANDSHAKES = 8;
+
+/** `fn` over `items` with at most `limit` running at once; results in the order of `items`. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
 export const tlsProbe: ProbeFn = async (config, ctx) => {
   const hosts = config.tls.hosts ?? defaultTlsHosts(config);
   if (hosts.length === 0) {
     return outcome('tls', { status: 'skipped', reason: 'not_configured', message: 'no https host to check (set SENTINEL_TLS_HOSTS or use https URLs)' });
   }
-  const verdicts = await Promise.all(hosts.map((host) => checkHost(host, config.tls.warnDays, config.tls.failDays, ctx)));
+  const verdicts = await mapLimited(hosts, MAX_PARALLEL_HANDSHAKES, (host) => checkHost(host, config.tls.warnDays, config.tls.failDays, ctx));
   const observations = { hosts: verdicts.map((v) => v.observation) };
   const assertions = verdicts.map((v) => ({
     name: `${v.observation.target} certificate`,

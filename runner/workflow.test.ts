@@ -292,16 +292,18 @@ describe('Dockerfile', () => {
     .filter((l) => l && !l.startsWith('#'));
   const only = (keyword: string) => instructions.filter((l) => l.startsWith(`${keyword} `));
 
-  it('keeps its base, browser, install, user, port, health check and command', () => {
+  it('keeps its base, browser, install, build, user, port, health check and command', () => {
     expect(only('FROM')).toEqual(['FROM node:20-bookworm-slim']);
-    expect(only('RUN').some((l) => /apt-get install -y --no-install-recommends chromium fonts-liberation/.test(l))).toBe(true);
+    expect(only('RUN').some((l) => /apt-get install -y --no-install-recommends chromium-headless-shell fonts-liberation/.test(l))).toBe(true);
     expect(only('RUN').some((l) => l.startsWith('RUN npm ci --omit=dev'))).toBe(true);
+    // the bundle is built after the sources are copied, so the monitor never runs them through tsx
+    expect(instructions.indexOf('RUN node bin/build.mjs')).toBeGreaterThan(instructions.indexOf('COPY . .'));
     expect(only('USER')).toEqual(['USER node']);
     expect(only('EXPOSE')).toEqual(['EXPOSE 9464']);
     expect(only('CMD')).toEqual(['CMD ["node", "bin/sentinel.mjs", "monitor"]']);
     expect(only('ENTRYPOINT')).toEqual(['ENTRYPOINT ["/usr/bin/tini", "--"]']);
     const env = only('ENV').join(' ');
-    expect(env).toMatch(/SENTINEL_CHROMIUM=\/usr\/bin\/chromium/);
+    expect(env).toMatch(/SENTINEL_CHROMIUM=\/usr\/lib\/chromium\/chromium-headless-shell/);
     expect(env).toMatch(/SENTINEL_MONITOR_LISTEN=0\.0\.0\.0:9464/);
     expect(only('HEALTHCHECK')).toHaveLength(1);
     expect(only('HEALTHCHECK')[0]).toMatch(/^HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 +CMD \["node", "-e", ".*\/healthz.*"\]$/);

@@ -72,13 +72,13 @@ const CASES: GarbageCase[] = [
     scheme: 'http',
     // tls: the port closed before the handshake completed — the TLS handshake failed, TCP did not.
     reasons: { tls: 'tls_handshake', 'app-health': 'connection_reset', 'oidc-discovery': 'connection_reset', 'login-v2-redirect': 'connection_reset', db: 'db_unreachable' },
-    lines: { 'app-health': 'connection_reset: fetch failed: other side closed', db: 'db_unreachable: Connection terminated unexpectedly' },
+    lines: { 'app-health': 'connection_reset: socket hang up (ECONNRESET)', db: 'db_unreachable: Connection terminated unexpectedly' },
   },
   {
     kind: 'connection-reset',
     scheme: 'http',
     reasons: { tls: 'connection_reset', 'app-health': 'connection_reset', 'oidc-discovery': 'connection_reset', 'login-v2-redirect': 'connection_reset', db: 'connection_reset' },
-    lines: { 'app-health': 'connection_reset: fetch failed: read ECONNRESET' },
+    lines: { 'app-health': 'connection_reset: read ECONNRESET' },
   },
   {
     kind: 'truncated-tls',

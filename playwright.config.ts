@@ -8,7 +8,9 @@ import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { resolveBrowser } from './core/browser.ts';
 import { loadSentinelConfig, reportsDirOf } from './e2e/support/config.ts';
+import { guardAgainstOrphaning } from './e2e/support/orphan-guard.ts';
 
+guardAgainstOrphaning();
 const sentinel = loadSentinelConfig();
 const browser = resolveBrowser();
 const reportsDir = reportsDirOf(sentinel);

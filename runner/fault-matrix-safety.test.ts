@@ -1,7 +1,8 @@
 /**
  * Production safety of the mutating check (issue 7, item 6), checked in the database: with
  * `app-crud-500`, and with a run SIGKILLed in the middle of the CRUD spec after its bot was created,
- * no bot with the run's prefix remains after the cleanup and the next run's sweep.
+ * no bot with the run's prefix remains after the cleanup and the next run's sweep; and a killed run leaves
+ * no Playwright process and, by the next run at the latest, no signed-in state behind.
  *
  * How a killed run leaves a bot: the bot janitor (e2e/fixtures.ts) deletes after the test, and a
  * SIGKILL of Playwright (OOM killer, cancelled CI job) never reaches it. The next run's CRUD spec
@@ -9,6 +10,7 @@
  * alone); the test ages the leftover in the DB by that much instead of waiting 30 minutes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -60,14 +62,14 @@ interface SuiteRun {
   reportsDir: string;
 }
 
-/** `sentinel run --check e2e-admin-crud` against the started stack (a configured target, not the embedded one). */
-async function runCrud(info: RunningStack['info'], prefix: string): Promise<SuiteRun> {
+/** `sentinel run --check <check>` against the started stack (a configured target, not the embedded one). */
+async function runCrud(info: RunningStack['info'], prefix: string, check = 'e2e-admin-crud'): Promise<SuiteRun> {
   const reportsDir = await mkdtemp(join(tmpdir(), 'sentinel-safety-'));
   dirs.push(reportsDir);
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('SENTINEL_') && key !== 'CI') env[key] = value;
   Object.assign(env, envFromStackInfo(info), { SENTINEL_BOT_PREFIX: prefix, SENTINEL_REPORTS_DIR: reportsDir, SENTINEL_ALLOW_MUTATIONS: 'true' });
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/sentinel.mjs'), 'run', '--mode', 'postdeploy', '--check', 'e2e-admin-crud'], { cwd: REPO_ROOT, env, stdio: 'ignore' });
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/sentinel.mjs'), 'run', '--mode', 'postdeploy', '--check', check], { cwd: REPO_ROOT, env, stdio: 'ignore' });
   const exit = new Promise<number | null>((resolve) => {
     child.once('error', () => resolve(null));
     child.once('close', (code) => resolve(code));
@@ -95,6 +97,12 @@ async function playwrightChildOf(pid: number): Promise<number | undefined> {
     }
   }
   return undefined;
+}
+
+/** The state folder runner/playwright.ts made for this Playwright process (signed-in storage state). */
+async function stateDirOf(playwright: number): Promise<string> {
+  const environ = (await readFile(`/proc/${playwright}/environ`, 'utf8')).split('\0');
+  return environ.find((entry) => entry.startsWith('SENTINEL_E2E_STATE_DIR='))!.slice('SENTINEL_E2E_STATE_DIR='.length);
 }
 
 function groupAlive(pgid: number): boolean {
@@ -137,6 +145,19 @@ describe('no bot with the run prefix survives (checked in the database)', () => 
     expect(await botsWithPrefix(stack.info.databaseUrl, prefix)).toEqual([]);
   }, 150_000);
 
+  test('a SIGKILL of `sentinel run` alone: Playwright takes its group down and removes the signed-in state', async () => {
+    stack = await startStack();
+    const run = await runCrud(stack.info, `orphan-${randomBytes(3).toString('hex')}`, 'e2e-login');
+    const playwright = await waitFor('the Playwright child of the run', () => playwrightChildOf(run.child.pid!), 60_000);
+    const stateDir = await stateDirOf(playwright);
+    // once a user is signed in, the folder holds session cookies: the case that must not stay behind
+    await waitFor('a signed-in storage state', async () => ((await readdir(stateDir).catch(() => [] as string[])).some((f) => /^user-\d\.json$/.test(f)) ? true : undefined), 90_000);
+    process.kill(run.child.pid!, 'SIGKILL');
+    await run.exit;
+    await waitFor('the Playwright process group is gone', async () => (groupAlive(playwright) ? undefined : true), 10_000);
+    expect(existsSync(stateDir)).toBe(false);
+  }, 180_000);
+
   test('a run SIGKILLed mid-CRUD leaves its bot; the next run (after sweepAfterMinutes) sweeps it', async () => {
     stack = await startStack();
     const { databaseUrl } = stack.info;
@@ -146,6 +167,7 @@ describe('no bot with the run prefix survives (checked in the database)', () => 
     const bot = await waitFor('the CRUD spec creates its bot', async () => (await botsWithPrefix(databaseUrl, prefix))[0], 120_000);
     const playwright = await playwrightChildOf(killed.child.pid!);
     expect(playwright, 'the Playwright child of the run').toBeTypeOf('number');
+    const killedStateDir = await stateDirOf(playwright!);
     // The whole run at once, as an OOM kill or a cancelled CI job does it: no cleanup code runs.
     process.kill(-playwright!, 'SIGKILL');
     process.kill(killed.child.pid!, 'SIGKILL');
@@ -156,8 +178,10 @@ describe('no bot with the run prefix survives (checked in the database)', () => 
     // Time passes: the leftover is now older than the sweep threshold.
     await withDb(databaseUrl, (client) => client.query(`update gadgetbots set created_at = now() - make_interval(mins => $2::int) where name like $1`, [`${prefix}-%`, sweepAfterMinutes + 1]));
 
+    expect(existsSync(killedStateDir), 'nothing ran to remove the killed run\'s signed-in state').toBe(true);
     const next = await runCrud(stack.info, prefix);
     expect(await next.exit).toBe(0);
+    expect(existsSync(killedStateDir), 'the next run removes it').toBe(false);
     const crud = await crudResult(next.reportsDir);
     expect({ status: crud.status, swept: crud.observations?.sweptLeftovers }).toEqual({ status: 'passed', swept: 1 });
     expect(await botsWithPrefix(databaseUrl, prefix)).toEqual([]);

@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SentinelError } from '../core/errors.ts';
 import type { CheckResult } from '../core/result.ts';
-import { childEnv, errorLine, grepFor, grepInvertFor, runBrowserChecks } from './playwright.ts';
+import { childEnv, errorLine, grepFor, grepInvertFor, removeOrphanedStateDirs, runBrowserChecks } from './playwright.ts';
 import { BASE_ENV, configFrom } from './test-support/config.ts';
 
 let dir: string;
@@ -149,5 +150,21 @@ describe('errorLine', () => {
     expect(errorLine(stderr)).toBe('SentinelError: SENTINEL_CHROMIUM points at /x, which does not exist');
     expect(errorLine('just a line\n    at frame (/a.js:1:1)\n')).toBe('just a line');
     expect(errorLine('')).toBe('');
+  });
+});
+
+describe('removeOrphanedStateDirs', () => {
+  test('removes the state folders of runs that are gone, keeps those of live runs and anything else', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sentinel-orphans-'));
+    try {
+      const gone = spawnSync(process.execPath, ['-e', '']).pid!; // a process that has exited
+      const names = [`sentinel-e2e-state-${gone}-abc123`, `sentinel-e2e-state-${process.pid}-def456`, 'sentinel-e2e-state-notapid', 'unrelated'];
+      for (const name of names) await mkdir(join(dir, name));
+      await writeFile(join(dir, names[0]!, 'user-1.json'), '{"cookies":[]}');
+      expect(await removeOrphanedStateDirs(dir)).toEqual([names[0]]);
+      expect((await readdir(dir)).sort()).toEqual(names.slice(1).sort());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

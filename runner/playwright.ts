@@ -5,7 +5,7 @@
  * through e2e/reporter.ts's `<reportsDir>/e2e-results.json`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -167,7 +167,8 @@ async function runPlaywright(
   const reportsDir = phase.subdir ? join(reportsRoot, phase.subdir) : reportsRoot;
   const resultsFile = join(reportsDir, E2E_RESULTS_FILE);
   await rm(resultsFile, { force: true });
-  const stateDir = await mkdtemp(join(tmpdir(), 'sentinel-e2e-state-'));
+  await removeOrphanedStateDirs();
+  const stateDir = await mkdtemp(join(tmpdir(), `${STATE_DIR_PREFIX}${process.pid}-`));
   // e2e/support/pacer.ts keeps its record of sign-in times in this file
   if (options.priorSignIns?.length) await writeFile(join(stateDir, 'sign-ins.json'), JSON.stringify(options.priorSignIns));
   const redact = createRedactor(secretVariants(collectSecrets(config)));
@@ -183,7 +184,8 @@ async function runPlaywright(
   const child = spawn(command.file, command.args, {
     // the user's folder, so relative paths in SENTINEL_* (config file, CA, migrations) mean what they meant
     cwd: process.cwd(),
-    env: { ...childEnv(config, env, reportsDir), SENTINEL_E2E_STATE_DIR: stateDir },
+    // SENTINEL_PARENT_PID: Playwright's runner takes its group down if this process dies first (e2e/support/orphan-guard.ts)
+    env: { ...childEnv(config, env, reportsDir), SENTINEL_E2E_STATE_DIR: stateDir, SENTINEL_PARENT_PID: String(process.pid) },
     stdio: ['ignore', debug ? 'inherit' : 'ignore', debug ? 'inherit' : 'pipe'],
     detached: true, // own process group: a kill reaches Chromium and the workers too
   });
@@ -253,6 +255,33 @@ async function runPlaywright(
 }
 
 /** The pacer's record of sign-in times (e2e/support/pacer.ts), or what we seeded it with. */
+/** `<tmp>/sentinel-e2e-state-<pid of the run>-XXXXXX`: the run's signed-in storage state and pacer record. */
+const STATE_DIR_PREFIX = 'sentinel-e2e-state-';
+
+/**
+ * A run killed outright together with its Playwright group (the OOM killer, `kill -9` of the job) never
+ * removes its state folder, which holds signed-in storage state: every run removes those of runs gone.
+ */
+export async function removeOrphanedStateDirs(dir = tmpdir()): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const owner = new RegExp(`^${STATE_DIR_PREFIX}(\\d+)-`).exec(name);
+    if (!owner || processAlive(Number(owner[1]))) continue;
+    await rm(join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** The line that says what went wrong: the last `Error: …` line (the config's no-Chromium error, say), else the last line; never a stack frame. */
 export function errorLine(stderr: string): string {
   const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('at '));

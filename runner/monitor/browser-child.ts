@@ -24,6 +24,11 @@ interface Request {
 const controller = new AbortController();
 process.once('SIGTERM', () => controller.abort(new Error('browser run stopped')));
 process.once('SIGINT', () => controller.abort(new Error('browser run stopped')));
+// A monitor killed outright sends no SIGTERM: a new parent means it is gone, and the run stops with it.
+const monitorPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== monitorPid) controller.abort(new Error('the monitor is gone'));
+}, 500).unref();
 
 const line = await new Promise<string>((resolve) => {
   const rl = createInterface({ input: process.stdin });

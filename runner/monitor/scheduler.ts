@@ -127,11 +127,9 @@ export function createScheduler(groups: readonly GroupDefinition[], hooks: Sched
   };
 }
 
-/** One browser flow at a time, process-wide: scheduled runs try and skip, post-deploy runs wait. */
+/** One holder at a time, in order of arrival: a browser flow, or the sign-in probe (which must not run during one). */
 export interface Lane {
-  tryAcquire(): (() => void) | undefined;
   acquire(signal: AbortSignal): Promise<() => void>;
-  busy(): boolean;
 }
 
 export function createLane(): Lane {
@@ -151,11 +149,6 @@ export function createLane(): Lane {
     };
   };
   return {
-    tryAcquire() {
-      if (held) return undefined;
-      held = true;
-      return once();
-    },
     acquire(signal) {
       if (!held) {
         held = true;
@@ -176,6 +169,5 @@ export function createLane(): Lane {
         waiters.push(waiter);
       });
     },
-    busy: () => held,
   };
 }

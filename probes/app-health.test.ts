@@ -4,7 +4,7 @@ import { runProbe } from './run.ts';
 import { testConfig } from './test-support/config.ts';
 import { freePort, startHttp, type Running } from './test-support/servers.ts';
 
-type Mode = 'ok' | 'no-title' | 'ok-500' | 'ok-false' | 'home-502';
+type Mode = 'ok' | 'no-title' | 'ok-500' | 'ok-429' | 'ok-false' | 'home-502';
 let mode: Mode = 'ok';
 let app: Running;
 
@@ -16,6 +16,7 @@ function handler(req: IncomingMessage, res: ServerResponse) {
   }
   if (req.url === '/api/auth/ok') {
     if (mode === 'ok-500') return void res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal"}');
+    if (mode === 'ok-429') return void res.writeHead(429, { 'content-type': 'application/json', 'x-retry-after': '7' }).end('{"message":"Too many requests. Please try again later."}');
     return void res.writeHead(200, { 'content-type': 'application/json' }).end(mode === 'ok-false' ? '{"ok":false}' : '{"ok":true}');
   }
   res.writeHead(404).end();
@@ -60,6 +61,12 @@ describe('app-health probe', () => {
   it('fails http_status when /api/auth/ok answers 500', async () => {
     const result = await probe('ok-500');
     expect(result).toMatchObject({ status: 'failed', reason: 'http_status', observations: { httpStatusCode: 200, okStatusCode: 500 } });
+  });
+
+  it('fails rate_limited when Better Auth answers /api/auth/ok with 429', async () => {
+    const result = await probe('ok-429');
+    expect(result).toMatchObject({ status: 'failed', reason: 'rate_limited', observations: { okStatusCode: 429 } });
+    expect(result.message).toBe('GET /api/auth/ok status: observed 429 expected 200');
   });
 
   it('fails bad_response when /api/auth/ok is not {"ok":true}', async () => {

@@ -88,37 +88,8 @@ export function spawnWatched(file: string, args: string[], options: SpawnOptions
   };
 }
 
-export function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-/** SIGTERM by PID, SIGKILL after `graceMs`; resolves with how long the exit took (ms). */
-export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<number> {
-  const started = performance.now();
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return 0;
-  const gone = exited(child);
-  try {
-    process.kill(child.pid, 'SIGTERM');
-  } catch {
-    return 0;
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const overdue = new Promise<'overdue'>((resolve) => {
-    timer = setTimeout(() => resolve('overdue'), graceMs);
-  });
-  const outcome = await Promise.race([gone.then(() => 'exited' as const), overdue]);
-  clearTimeout(timer);
-  if (outcome === 'overdue') {
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {
-      // exited meanwhile
-    }
-    await gone;
-  }
-  return performance.now() - started;
-}
+// One way to stop a child, shared with the runner's embedded stack.
+export { exited, stopChild } from '../runner/embedded-stack.ts';
 
 /** Polls `condition` every `intervalMs` until it holds; false at the deadline. */
 export async function pollUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {

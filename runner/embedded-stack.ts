@@ -93,15 +93,21 @@ function parseReady(line: string): StackInfo {
 }
 
 /** Resolves when the child has exited (immediately if it already has). */
-function exited(child: ChildProcess): Promise<void> {
+export function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+/** SIGTERM by PID, SIGKILL after `graceMs`; resolves with how long the exit took (ms). */
+export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<number> {
+  const started = performance.now();
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return 0;
   const gone = exited(child);
-  process.kill(child.pid, 'SIGTERM');
+  try {
+    process.kill(child.pid, 'SIGTERM');
+  } catch {
+    return 0; // exited meanwhile
+  }
   let timer: NodeJS.Timeout | undefined;
   const overdue = new Promise<'overdue'>((resolve) => {
     timer = setTimeout(() => resolve('overdue'), graceMs);
@@ -116,6 +122,7 @@ async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
     }
     await gone;
   }
+  return performance.now() - started;
 }
 
 export async function startEmbeddedStack(options: StartEmbeddedStackOptions = {}): Promise<EmbeddedStack> {
@@ -142,7 +149,7 @@ export async function startEmbeddedStack(options: StartEmbeddedStackOptions = {}
   });
 
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= terminate(child, stopTimeoutMs));
+  const stop = () => (stopping ??= stopChild(child, stopTimeoutMs).then(() => undefined));
 
   const lines = createInterface({ input: child.stdout! });
   const ready = new Promise<StackInfo>((resolve, reject) => {

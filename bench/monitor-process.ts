@@ -5,7 +5,8 @@
  */
 import { REPO_ROOT } from '../runner/embedded-stack.ts';
 import { childEnv } from './context.ts';
-import { allProcesses, cmdline, footprintKb, isChromium, processTree, pssKb, rssKb, type ProcInfo } from './proc.ts';
+import { descendantsOf, isChromium, type ProcInfo } from '../runner/monitor/test-support/proc.ts';
+import { footprintKb, pssKb, rssKb } from './proc.ts';
 import { getText, spawnWatched, stopChild, type Spawned } from './tools.ts';
 
 export interface MonitorProcess {
@@ -57,6 +58,8 @@ export interface Sampler {
   stop(): Promise<void>;
 }
 
+const isBuild = (p: ProcInfo) => /bin\/build\.mjs|esbuild/.test(p.command);
+
 /** Samples the tree every `intervalMs` until stopped (one timer, never overlapping itself). */
 export function sampleTree(rootPid: number, intervalMs = 100, withPss = true): Sampler {
   const samples: TreeSample[] = [];
@@ -64,24 +67,25 @@ export function sampleTree(rootPid: number, intervalMs = 100, withPss = true): S
   let stopped = false;
   const started = Date.now();
   const tick = () => {
-    const tree = processTree(rootPid, allProcesses());
-    if (tree.length === 0) return;
-    const descendants = tree.slice(1);
+    const descendants = descendantsOf(rootPid);
+    const pids = [rootPid, ...descendants.map((p) => p.pid)];
+    const ownKb = rssKb(rootPid);
+    if (ownKb === 0) return; // the monitor is gone
     let treeRssKb = 0;
     let treePssKb = 0;
-    for (const p of tree) {
-      treeRssKb += rssKb(p.pid);
-      if (withPss) treePssKb += pssKb(p.pid);
+    for (const pid of pids) {
+      treeRssKb += rssKb(pid);
+      if (withPss) treePssKb += pssKb(pid);
     }
     let runners = 0;
     for (const p of descendants) {
-      if (isChromium(p)) chromium.set(`${p.pid}:${p.startTicks}`, p);
-      if (p.ppid === rootPid && p.comm.startsWith('node')) runners++;
+      if (isChromium(p)) chromium.set(`${p.pid}:${p.startTime}`, p);
+      if (p.ppid === rootPid && /(^|\/)node$/.test(p.command.split(' ')[0]!) && !isBuild(p)) runners++;
     }
     // a stale bundle is rebuilt by a child at start (bin/build.mjs, esbuild): that is not a browser run
-    const browser = descendants.some((p) => p.comm !== 'esbuild' && !cmdline(p.pid).includes('bin/build.mjs'));
-    const treeUniqueKb = withPss && browser ? footprintKb(tree.map((p) => p.pid)) : 0;
-    samples.push({ atMs: Date.now() - started, ownKb: rssKb(rootPid), treeRssKb, treePssKb, treeUniqueKb, browser, browserRunners: runners });
+    const browser = descendants.some((p) => !isBuild(p));
+    const treeUniqueKb = withPss && browser ? footprintKb(pids) : 0;
+    samples.push({ atMs: Date.now() - started, ownKb, treeRssKb, treePssKb, treeUniqueKb, browser, browserRunners: runners });
   };
   const loop = (async () => {
     while (!stopped) {

@@ -1,74 +1,10 @@
 /**
- * /proc readings for the footprint figures: RSS and PSS of a process, the descendants of a process,
- * Chromium processes in a tree, and "is this exact process still alive" (PID plus start time, so a
- * reused PID is not mistaken for a leftover).
+ * /proc readings for the footprint figures: RSS, PSS and the own memory of a set of processes. Which
+ * processes form a tree, and whether one is still alive, come from the monitor tests' reader
+ * (runner/monitor/test-support/proc.ts), so both judge leftovers the same way.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-
-export interface ProcInfo {
-  pid: number;
-  ppid: number;
-  comm: string;
-  /** start time in clock ticks since boot (field 22 of /proc/<pid>/stat) */
-  startTicks: number;
-}
-
-function readStat(pid: number): ProcInfo | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const close = text.lastIndexOf(')');
-    const comm = text.slice(text.indexOf('(') + 1, close);
-    const rest = text.slice(close + 2).split(' ');
-    // rest[0] is field 3 (state): ppid is field 4, starttime field 22
-    return { pid, ppid: Number(rest[1]), comm, startTicks: Number(rest[19]) };
-  } catch {
-    return undefined;
-  }
-}
-
-export function allProcesses(): ProcInfo[] {
-  const out: ProcInfo[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const info = readStat(Number(entry));
-    if (info) out.push(info);
-  }
-  return out;
-}
-
-/** The root and every process below it, from one /proc snapshot. */
-export function processTree(root: number, snapshot: readonly ProcInfo[] = allProcesses()): ProcInfo[] {
-  const byParent = new Map<number, ProcInfo[]>();
-  for (const p of snapshot) {
-    const list = byParent.get(p.ppid) ?? [];
-    list.push(p);
-    byParent.set(p.ppid, list);
-  }
-  const rootInfo = snapshot.find((p) => p.pid === root);
-  const out: ProcInfo[] = rootInfo ? [rootInfo] : [];
-  const queue = [root];
-  // bounded: a tree cannot hold more processes than the snapshot
-  for (let i = 0; i < queue.length && i <= snapshot.length; i++) {
-    for (const child of byParent.get(queue[i]!) ?? []) {
-      out.push(child);
-      queue.push(child.pid);
-    }
-  }
-  return out;
-}
-
-export function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-  } catch {
-    return '';
-  }
-}
-
-export function isChromium(p: ProcInfo): boolean {
-  return /chrom/i.test(p.comm) || /\/chromium|chrome-linux|headless_shell/.test(cmdline(p.pid).split(' ')[0] ?? '');
-}
 
 /** VmRSS in kB (0 when the process is gone). */
 export function rssKb(pid: number): number {
@@ -122,18 +58,6 @@ export function footprintKb(pids: readonly number[]): number {
   let total = privateKb;
   for (const kb of sharedKb.values()) total += kb;
   return total;
-}
-
-/** True when the process that had this PID and start time still exists (and is not a zombie). */
-export function stillAlive(p: Pick<ProcInfo, 'pid' | 'startTicks'>): boolean {
-  const now = readStat(p.pid);
-  if (!now || now.startTicks !== p.startTicks) return false;
-  try {
-    const state = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
-    return !/\) Z /.test(state);
-  } catch {
-    return false;
-  }
 }
 
 export const load1 = (): number => loadavg()[0]!;

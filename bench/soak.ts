@@ -8,7 +8,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { GOALS, type BenchContext, type SectionOutcome } from './context.ts';
 import { browserWindows, sampleTree, startMonitorProcess, type TreeSample } from './monitor-process.ts';
-import { stillAlive } from './proc.ts';
+import { stillRunning } from '../runner/monitor/test-support/proc.ts';
 import { growthPercent, median, metricValue } from './stats.ts';
 import { log, pollUntil } from './tools.ts';
 
@@ -47,15 +47,15 @@ export async function soak(ctx: BenchContext): Promise<SectionOutcome> {
     // stop while a browser flow runs: the hardest case for leftovers (bounded wait for the next one)
     stoppedDuringFlow = await pollUntil(() => sampler.samples.at(-1)?.browser === true, 75_000, 100);
     // …and once its Chromium runs, so the stop has a browser to take down
-    if (stoppedDuringFlow) await pollUntil(() => sampler.samples.at(-1)?.browser === true && [...sampler.chromium.values()].some((p) => stillAlive(p)), 20_000, 100);
+    if (stoppedDuringFlow) await pollUntil(() => sampler.samples.at(-1)?.browser === true && [...sampler.chromium.values()].some((p) => stillRunning(p)), 20_000, 100);
   } finally {
     stopMs = await monitor.stop();
     await sampler.stop();
   }
   // every Chromium seen below the monitor must be gone once the monitor has exited (brief grace for reaping)
   const seen = [...sampler.chromium.values()];
-  await pollUntil(() => seen.every((p) => !stillAlive(p)), 3_000, 100);
-  const left = seen.filter((p) => stillAlive(p));
+  await pollUntil(() => seen.every((p) => !stillRunning(p)), 3_000, 100);
+  const left = seen.filter((p) => stillRunning(p));
 
   const samples = sampler.samples;
   const lastMs = samples.at(-1)?.atMs ?? 0;

@@ -12,9 +12,8 @@ import { guardAgainstOrphaning } from './e2e/support/orphan-guard.ts';
 
 guardAgainstOrphaning();
 const sentinel = loadSentinelConfig();
-const browser = resolveBrowser();
+const browser = resolveBrowser(sentinel);
 const reportsDir = reportsDirOf(sentinel);
-const retries = Number.parseInt(process.env.SENTINEL_E2E_RETRIES ?? '0', 10);
 
 export default defineConfig({
   testDir: './e2e',
@@ -22,7 +21,7 @@ export default defineConfig({
   forbidOnly: true,
   fullyParallel: false,
   workers: 2,
-  retries: Number.isFinite(retries) && retries >= 0 ? retries : 0,
+  retries: sentinel.e2eRetries,
   timeout: sentinel.timeouts.browserCheckMs,
   expect: { timeout: sentinel.timeouts.actionMs },
   globalTeardown: './e2e/global-teardown.ts',

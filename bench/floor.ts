@@ -417,7 +417,7 @@ async function runFloor(env: NodeJS.ProcessEnv = process.env): Promise<{ ok: boo
     if (failed.length) fail(`probes failed: ${failed.map((r) => r.id).join(', ')}`);
   });
 
-  const resolved = resolveBrowser(env);
+  const resolved = resolveBrowser(config);
   const browser = await chromium.launch({ ...(resolved.executablePath ? { executablePath: resolved.executablePath } : {}), args: resolved.args });
   try {
     const states: StorageState[] = [];

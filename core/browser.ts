@@ -31,8 +31,8 @@ export const SYSTEM_CHROMIUM_ARGS = [
  */
 export const SYSTEM_CHROMIUM_PATHS = ['/usr/lib/chromium/chromium-headless-shell', '/usr/bin/chromium-headless-shell', '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 
-export function resolveBrowser(env: NodeJS.ProcessEnv = process.env, exists: (path: string) => boolean = existsSync): ResolvedBrowser {
-  const override = env.SENTINEL_CHROMIUM;
+export function resolveBrowser(settings: { chromiumPath?: string | undefined } = {}, exists: (path: string) => boolean = existsSync): ResolvedBrowser {
+  const override = settings.chromiumPath;
   if (override) {
     if (!exists(override)) throw new SentinelError('no_browser', `SENTINEL_CHROMIUM points at ${override}, which does not exist`);
     return { source: 'env', executablePath: override, args: SYSTEM_CHROMIUM_ARGS };

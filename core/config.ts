@@ -1,15 +1,16 @@
 /**
- * The single source of truth for configuration (architecture §2): one zod schema, filled from the
- * SENTINEL_* environment variables (the operators' interface) and an optional JSON file named by
- * SENTINEL_CONFIG. Every other module receives a parsed `Config`; nothing else reads the environment
- * for settings.
+ * The single source of truth for configuration: one zod schema, filled from the SENTINEL_* environment
+ * variables (the operators' interface) and an optional JSON file named by SENTINEL_CONFIG. Every other
+ * module receives a parsed `Config`; nothing else reads the environment for settings. `ENV_VARS` is the
+ * complete list of SENTINEL_* names: any other SENTINEL_* variable is an error (a typo must never make
+ * the suite test something the operator did not mean).
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CHECK_IDS, type CheckId } from './result.ts';
 
 /** Fields whose values never reach output. `collectSecrets` reads them; `check-config` masks them. */
-export const SECRET_PATHS = ['users.0.password', 'users.1.password', 'databaseUrl', 'coolify.token', 'monitor.token'] as const;
+export const SECRET_PATHS = ['users.0.password', 'users.1.password', 'databaseUrl', 'coolify.token', 'monitor.token', 'redeploy.command'] as const;
 
 const httpUrl = (what: string) =>
   z
@@ -49,6 +50,8 @@ const hostPort = z
   .trim()
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port');
 
+const checkId = z.enum(CHECK_IDS, { error: `unknown check id; known: ${CHECK_IDS.join(', ')}` });
+
 const userSchema = z.strictObject({
   loginName: z.string({ error: 'login name is required' }).trim().min(1, 'login name is required').describe('Zitadel login name of a test user'),
   password: z.string({ error: 'password is required' }).min(1, 'password is required').describe('password of that user (secret)'),
@@ -74,7 +77,10 @@ const fieldsSchema = z
         hosts: z.array(hostPort).optional().describe('host:port list to watch (SENTINEL_TLS_HOSTS); default the app, IdP and Coolify hosts'),
         warnDays: positiveInt('tls.warnDays').default(21).describe('warn when a certificate expires within this many days'),
         failDays: positiveInt('tls.failDays').default(7).describe('fail when a certificate expires within this many days'),
-        caCertPath: z.string().min(1).optional().describe('PEM file of extra trusted CAs (SENTINEL_CA_CERT)'),
+        caCertPath: z.string().min(1).optional().describe('PEM file of extra trusted CAs (SENTINEL_CA_CERT); the browser trusts them too'),
+        handshakeTimeoutMs: positiveInt('tls.handshakeTimeoutMs')
+          .optional()
+          .describe('deadline of one TLS handshake (SENTINEL_TLS_HANDSHAKE_TIMEOUT_MS; default half the probe deadline): one hung host must not hide the others'),
       })
       .default({ warnDays: 21, failDays: 7 }),
     databaseUrl: z
@@ -96,7 +102,16 @@ const fieldsSchema = z
     redeploy: z
       .strictObject({
         driver: z.enum(['coolify', 'command']).optional().describe('redeploy driver (SENTINEL_REDEPLOY_DRIVER); default coolify when configured, else command'),
-        command: z.string().min(1).optional().describe('shell command that redeploys the app (SENTINEL_REDEPLOY_COMMAND)'),
+        command: z.string().min(1).optional().describe('shell command that redeploys the app (secret: it may carry a token; SENTINEL_REDEPLOY_COMMAND)'),
+        instanceUrl: httpUrl('redeploy.instanceUrl')
+          .optional()
+          .describe('URL whose answer must change when a new app instance serves (SENTINEL_REDEPLOY_INSTANCE_URL): the evidence a command redeploy happened'),
+        instanceHeader: z
+          .string()
+          .trim()
+          .regex(/^[A-Za-z0-9-]+$/, 'redeploy.instanceHeader must be an HTTP header name')
+          .optional()
+          .describe('response header of instanceUrl that names the instance (SENTINEL_REDEPLOY_INSTANCE_HEADER); default: the body is compared'),
         downtimeBudgetSeconds: z.coerce
           .number({ error: 'redeploy.downtimeBudgetSeconds must be a number' })
           .nonnegative('redeploy.downtimeBudgetSeconds must be 0 or more')
@@ -117,11 +132,17 @@ const fieldsSchema = z
       .strictObject({
         listen: hostPort.default('127.0.0.1:9464').describe('host:port of the monitor HTTP server (SENTINEL_MONITOR_LISTEN)'),
         token: z.string().min(1).optional().describe('bearer token required by the monitor endpoints (secret; SENTINEL_MONITOR_TOKEN)'),
+        allowAnonymous: flag
+          .default(false)
+          .describe('serve a non-loopback listen address without SENTINEL_MONITOR_TOKEN (SENTINEL_MONITOR_ALLOW_ANONYMOUS)'),
+        prometheusUrl: httpUrl('monitor.prometheusUrl')
+          .optional()
+          .describe('Prometheus that evaluates the alert rules; the status page shows its firing sentinel alerts (SENTINEL_PROMETHEUS_URL)'),
         probeSchedule: cronExpression('monitor.probeSchedule').default('* * * * *').describe('cron of the probe group (SENTINEL_SCHEDULE_PROBES)'),
         browserSchedule: cronExpression('monitor.browserSchedule').default('*/15 * * * *').describe('cron of the browser group (SENTINEL_SCHEDULE_BROWSER)'),
         deployPollSchedule: cronExpression('monitor.deployPollSchedule').optional().describe('cron of the Coolify deployment watch (SENTINEL_SCHEDULE_DEPLOYS); off when unset'),
       })
-      .default({ listen: '127.0.0.1:9464', probeSchedule: '* * * * *', browserSchedule: '*/15 * * * *' }),
+      .default({ listen: '127.0.0.1:9464', allowAnonymous: false, probeSchedule: '* * * * *', browserSchedule: '*/15 * * * *' }),
     pushgatewayUrl: httpUrl('pushgatewayUrl').optional().describe('Pushgateway for one-shot runs (SENTINEL_PUSHGATEWAY_URL)'),
     botPrefix: z
       .string()
@@ -129,19 +150,45 @@ const fieldsSchema = z
       .default('sentinel-e2e')
       .describe('prefix of every bot the CRUD check creates (SENTINEL_BOT_PREFIX)'),
     sweepAfterMinutes: positiveInt('sweepAfterMinutes').default(30).describe('age after which leftover prefixed bots are swept'),
-    checks: z.array(z.enum(CHECK_IDS, { error: `unknown check id; known: ${CHECK_IDS.join(', ')}` })).optional().describe('checks to run (SENTINEL_CHECKS); all when unset'),
-    reportsDir: z.string().min(1).default('reports').describe('where reports are written (SENTINEL_REPORTS_DIR)'),
+    checks: z.array(checkId).optional().describe('checks to run (SENTINEL_CHECKS); all when unset'),
+    skip: z.array(checkId).default([]).describe('checks left out on purpose (SENTINEL_SKIP, `--skip`): not run, and not counted as missing in ci/postdeploy runs'),
+    allowSkipped: flag
+      .default(false)
+      .describe('let a ci/postdeploy run go on when checks are skipped as not configured (SENTINEL_ALLOW_SKIPPED, `--allow-skipped`); they stay visible as skipped'),
+    reportsDir: z.string().min(1).default('reports').describe('where reports are written (SENTINEL_REPORTS_DIR); sentinel only writes into a folder it created'),
+    e2eRetries: z.coerce
+      .number({ error: 'e2eRetries must be a number' })
+      .int('e2eRetries must be a whole number')
+      .min(0, 'e2eRetries must be 0 or more')
+      .max(3, 'e2eRetries must be at most 3')
+      .default(0)
+      .describe('Playwright retries per browser check (SENTINEL_E2E_RETRIES); a pass after a retry is flaky, which fails the run'),
+    chromiumPath: z.string().min(1).optional().describe('Chromium executable to use before any other (SENTINEL_CHROMIUM)'),
+    debug: flag.default(false).describe("print Playwright's output, the stack's diagnostics and stack traces of internal errors (SENTINEL_DEBUG)"),
+    stack: z
+      .strictObject({
+        faults: z.array(z.string().min(1)).default([]).describe('embedded stack only: faults to inject (SENTINEL_STACK_FAULTS)'),
+        protocol: z.enum(['https', 'http']).default('https').describe('embedded stack only: serve the app and IdP over https (default) or plain http (SENTINEL_STACK_PROTOCOL)'),
+      })
+      .default({ faults: [], protocol: 'https' }),
   });
 
 /** The settings cross-field rules read; each may be absent when its own field did not parse. */
 interface CrossFieldView {
   appUrl?: string | undefined;
   issuer?: string | undefined;
-  tls?: { warnDays: number; failDays: number; caCertPath?: string | undefined } | undefined;
-  redeploy?: { driver?: string | undefined; command?: string | undefined } | undefined;
+  tls?: { warnDays: number; failDays: number; handshakeTimeoutMs?: number | undefined; caCertPath?: string | undefined } | undefined;
+  redeploy?: { driver?: string | undefined; command?: string | undefined; instanceUrl?: string | undefined; instanceHeader?: string | undefined } | undefined;
   coolify?: { url?: string | undefined; token?: string | undefined; appUuid?: string | undefined } | undefined;
-  monitor?: { deployPollSchedule?: string | undefined } | undefined;
+  monitor?: { listen: string; token?: string | undefined; allowAnonymous: boolean; deployPollSchedule?: string | undefined } | undefined;
+  timeouts?: { probeMs: number } | undefined;
   migrationsPath?: string | undefined;
+}
+
+/** True for a listen address only this machine can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackListen(listen: string): boolean {
+  const host = listen.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 interface CrossFieldIssue {
@@ -161,6 +208,18 @@ function crossFieldIssues(config: CrossFieldView): CrossFieldIssue[] {
   }
   if (config.redeploy?.driver === 'command' && !config.redeploy.command) {
     add(['redeploy', 'command'], 'redeploy.command is required when redeploy.driver is command');
+  }
+  if (config.redeploy?.instanceHeader && !config.redeploy.instanceUrl) {
+    add(['redeploy', 'instanceHeader'], 'redeploy.instanceHeader needs redeploy.instanceUrl (the URL whose header names the instance)');
+  }
+  if (config.monitor && !config.monitor.token && !config.monitor.allowAnonymous && !isLoopbackListen(config.monitor.listen)) {
+    add(
+      ['monitor', 'listen'],
+      `monitor.listen ${config.monitor.listen} is reachable beyond this machine: set SENTINEL_MONITOR_TOKEN, or SENTINEL_MONITOR_ALLOW_ANONYMOUS=true to serve it without one`,
+    );
+  }
+  if (config.timeouts && config.tls?.handshakeTimeoutMs !== undefined && config.tls.handshakeTimeoutMs >= config.timeouts.probeMs) {
+    add(['tls', 'handshakeTimeoutMs'], `tls.handshakeTimeoutMs (${config.tls.handshakeTimeoutMs}) must be below timeouts.probeMs (${config.timeouts.probeMs})`);
   }
   if (config.coolify) {
     const coolify = config.coolify;
@@ -217,6 +276,7 @@ function crossFieldIssuesOfRaw(input: Record<string, unknown>): CrossFieldIssue[
     redeploy: part('redeploy'),
     coolify: part('coolify'),
     monitor: part('monitor'),
+    timeouts: part('timeouts'),
     migrationsPath: part('migrationsPath'),
   });
 }
@@ -224,7 +284,7 @@ function crossFieldIssuesOfRaw(input: Record<string, unknown>): CrossFieldIssue[
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
-/** Environment variable → config path. The operator-facing names of architecture §2. */
+/** Environment variable → config path: every SENTINEL_* variable there is (besides SENTINEL_CONFIG, the file). */
 export const ENV_VARS = {
   SENTINEL_APP_URL: 'appUrl',
   SENTINEL_ISSUER: 'issuer',
@@ -237,6 +297,7 @@ export const ENV_VARS = {
   SENTINEL_TLS_HOSTS: 'tls.hosts',
   SENTINEL_TLS_WARN_DAYS: 'tls.warnDays',
   SENTINEL_TLS_FAIL_DAYS: 'tls.failDays',
+  SENTINEL_TLS_HANDSHAKE_TIMEOUT_MS: 'tls.handshakeTimeoutMs',
   SENTINEL_CA_CERT: 'tls.caCertPath',
   SENTINEL_DATABASE_URL: 'databaseUrl',
   SENTINEL_MIGRATIONS: 'migrationsPath',
@@ -246,6 +307,8 @@ export const ENV_VARS = {
   SENTINEL_COOLIFY_DEPLOY_TIMEOUT_MS: 'coolify.deployTimeoutMs',
   SENTINEL_REDEPLOY_DRIVER: 'redeploy.driver',
   SENTINEL_REDEPLOY_COMMAND: 'redeploy.command',
+  SENTINEL_REDEPLOY_INSTANCE_URL: 'redeploy.instanceUrl',
+  SENTINEL_REDEPLOY_INSTANCE_HEADER: 'redeploy.instanceHeader',
   SENTINEL_DOWNTIME_BUDGET_SECONDS: 'redeploy.downtimeBudgetSeconds',
   SENTINEL_ALLOW_MUTATIONS: 'allowMutations',
   SENTINEL_ALLOW_DISRUPTIVE: 'allowDisruptive',
@@ -254,16 +317,58 @@ export const ENV_VARS = {
   SENTINEL_ACTION_TIMEOUT_MS: 'timeouts.actionMs',
   SENTINEL_MONITOR_LISTEN: 'monitor.listen',
   SENTINEL_MONITOR_TOKEN: 'monitor.token',
+  SENTINEL_MONITOR_ALLOW_ANONYMOUS: 'monitor.allowAnonymous',
+  SENTINEL_PROMETHEUS_URL: 'monitor.prometheusUrl',
   SENTINEL_SCHEDULE_PROBES: 'monitor.probeSchedule',
   SENTINEL_SCHEDULE_BROWSER: 'monitor.browserSchedule',
   SENTINEL_SCHEDULE_DEPLOYS: 'monitor.deployPollSchedule',
   SENTINEL_PUSHGATEWAY_URL: 'pushgatewayUrl',
   SENTINEL_BOT_PREFIX: 'botPrefix',
   SENTINEL_CHECKS: 'checks',
+  SENTINEL_SKIP: 'skip',
+  SENTINEL_ALLOW_SKIPPED: 'allowSkipped',
   SENTINEL_REPORTS_DIR: 'reportsDir',
+  SENTINEL_E2E_RETRIES: 'e2eRetries',
+  SENTINEL_CHROMIUM: 'chromiumPath',
+  SENTINEL_DEBUG: 'debug',
+  SENTINEL_STACK_FAULTS: 'stack.faults',
+  SENTINEL_STACK_PROTOCOL: 'stack.protocol',
 } as const satisfies Record<string, string>;
 
-const LIST_PATHS = new Set(['tls.hosts', 'checks']);
+/** The config file; not a field of the schema but a known variable. */
+export const CONFIG_FILE_VARIABLE = 'SENTINEL_CONFIG';
+
+const LIST_PATHS = new Set(['tls.hosts', 'checks', 'skip', 'stack.faults']);
+
+/**
+ * Variables that describe a target. They make a run point at that target, and they make `--embedded`
+ * ambiguous (the local stack brings its own target).
+ */
+export const TARGET_VARIABLES: readonly string[] = [
+  CONFIG_FILE_VARIABLE,
+  'SENTINEL_APP_URL',
+  'SENTINEL_ISSUER',
+  'SENTINEL_LOGIN_BASE_PATH',
+  'SENTINEL_CLIENT_ID',
+  'SENTINEL_USER',
+  'SENTINEL_PASSWORD',
+  'SENTINEL_USER_2',
+  'SENTINEL_PASSWORD_2',
+  'SENTINEL_TLS_HOSTS',
+  'SENTINEL_CA_CERT',
+  'SENTINEL_DATABASE_URL',
+  'SENTINEL_MIGRATIONS',
+  'SENTINEL_COOLIFY_URL',
+  'SENTINEL_COOLIFY_TOKEN',
+  'SENTINEL_COOLIFY_APP_UUID',
+  'SENTINEL_REDEPLOY_DRIVER',
+  'SENTINEL_REDEPLOY_COMMAND',
+  'SENTINEL_REDEPLOY_INSTANCE_URL',
+  'SENTINEL_REDEPLOY_INSTANCE_HEADER',
+];
+
+/** Variables that only mean something to the embedded stack. */
+const EMBEDDED_ONLY_VARIABLES: readonly string[] = ['SENTINEL_STACK_FAULTS', 'SENTINEL_STACK_PROTOCOL'];
 
 export interface ConfigIssue {
   /** Dotted path of the field (e.g. `tls.warnDays`), and the variable that sets it when there is one. */
@@ -274,9 +379,103 @@ export interface ConfigIssue {
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
 
-/** True when no target is configured: the embedded local stack is the target (architecture §2). */
-export function targetsEmbeddedStack(env: NodeJS.ProcessEnv): boolean {
-  return !env.SENTINEL_APP_URL && !env.SENTINEL_ISSUER && !env.SENTINEL_CONFIG;
+const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
+
+/** Edit distance (insert, delete, substitute), for "did you mean". */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** The known variable closest to `name`, when it is close enough to be a typo of it. */
+export function closestVariable(name: string): string | undefined {
+  const known = [...Object.keys(ENV_VARS), CONFIG_FILE_VARIABLE];
+  const bare = (v: string) => v.replace(/^SENTINEL_/, '');
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const a = bare(name);
+    const b = bare(candidate);
+    // A known name inside the unknown one (SENTINEL_ISSUER_URL) is as telling as a small typo.
+    const distance = a.startsWith(`${b}_`) || b.startsWith(`${a}_`) ? 1 : editDistance(a, b);
+    if (!best || distance < best.distance) best = { name: candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.ceil(bare(name).length / 3)) ? best.name : undefined;
+}
+
+/** Every SENTINEL_* variable that is set but not part of the schema, each with the closest known name. */
+export function unknownVariableIssues(env: NodeJS.ProcessEnv): ConfigIssue[] {
+  const known = new Set<string>([...Object.keys(ENV_VARS), CONFIG_FILE_VARIABLE]);
+  return Object.keys(env)
+    .filter((name) => name.startsWith('SENTINEL_') && !known.has(name))
+    .sort()
+    .map((name) => {
+      const suggestion = closestVariable(name);
+      return { path: '(environment)', variable: name, message: `unknown variable ${name}${suggestion ? ` (did you mean ${suggestion}?)` : ''}; the known ones are listed in .env.example` };
+    });
+}
+
+/** What the run points at: the configured target, or the embedded stack when `--embedded` asks for it. */
+export type TargetChoice = { ok: true; embedded: boolean } | { ok: false; issues: ConfigIssue[] };
+
+/**
+ * The embedded stack is the target only when asked for. Without `--embedded`, no target is an error that
+ * names what to set; with it, any variable describing a target is an error (which of the two is meant?).
+ */
+export function chooseTarget(env: NodeJS.ProcessEnv, embedded: boolean): TargetChoice {
+  const issue = (variable: string | undefined, message: string): ConfigIssue => ({ path: '(target)', ...(variable ? { variable } : {}), message });
+  if (embedded) {
+    const describing = TARGET_VARIABLES.filter((name) => isSet(env[name]));
+    if (describing.length === 0) return { ok: true, embedded: true };
+    return {
+      ok: false,
+      issues: [issue(undefined, `--embedded runs against the local reference stack, but ${describing.join(', ')} describe${describing.length === 1 ? 's' : ''} a target: unset ${describing.length === 1 ? 'it' : 'them'}, or drop --embedded`)],
+    };
+  }
+  const issues: ConfigIssue[] = [];
+  if (!isSet(env.SENTINEL_APP_URL) && !isSet(env.SENTINEL_ISSUER) && !isSet(env[CONFIG_FILE_VARIABLE])) {
+    issues.push(issue(undefined, 'no target: set SENTINEL_APP_URL and SENTINEL_ISSUER (or SENTINEL_CONFIG), or pass --embedded to run against the local reference stack'));
+  }
+  for (const name of EMBEDDED_ONLY_VARIABLES) {
+    if (isSet(env[name])) issues.push(issue(name, `${name} only applies to the embedded stack (--embedded)`));
+  }
+  return issues.length ? { ok: false, issues } : { ok: true, embedded: false };
+}
+
+/** Stand-in target values that let the rest of the settings be validated before the embedded stack is up. */
+export const EMBEDDED_PLACEHOLDERS = { SENTINEL_APP_URL: 'https://localhost', SENTINEL_ISSUER: 'https://127.0.0.1' } as const;
+
+/**
+ * Variables our own processes hand each other (the runner to Playwright's runner). They are not
+ * settings, so they live outside SENTINEL_*: a user never sets them, and no typo check sees them.
+ */
+export const INTERNAL_VARIABLES = {
+  /** the run's private folder: signed-in storage state and the sign-in record */
+  stateDir: '_SENTINEL_STATE_DIR',
+  /** pid of the `sentinel` process that started Playwright (the orphan guard watches it) */
+  parentPid: '_SENTINEL_PARENT_PID',
+} as const;
+
+export function internalVariables(env: NodeJS.ProcessEnv): { stateDir?: string; parentPid?: number } {
+  const stateDir = env[INTERNAL_VARIABLES.stateDir];
+  const parentPid = Number(env[INTERNAL_VARIABLES.parentPid]);
+  return { ...(isSet(stateDir) ? { stateDir } : {}), ...(Number.isInteger(parentPid) && parentPid > 1 ? { parentPid } : {}) };
+}
+
+/** The CI platform around a run (not SENTINEL_* settings, but read here so one module reads the environment). */
+export interface RunEnvironment {
+  /** CI=true|1: `sentinel run` defaults to ci mode */
+  ci: boolean;
+  /** GitHub Actions' job summary file, when set */
+  stepSummaryPath?: string;
+}
+
+export function runEnvironment(env: NodeJS.ProcessEnv): RunEnvironment {
+  return { ci: env.CI === 'true' || env.CI === '1', ...(isSet(env.GITHUB_STEP_SUMMARY) ? { stepSummaryPath: env.GITHUB_STEP_SUMMARY } : {}) };
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
@@ -330,20 +529,22 @@ function variableFor(path: string): string | undefined {
 
 /** Parse configuration from the environment and SENTINEL_CONFIG (env wins), reporting every issue at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, unknown> = {}): ConfigResult {
+  const unknown = unknownVariableIssues(env);
   let fileInput: Record<string, unknown> = {};
-  if (env.SENTINEL_CONFIG) {
+  const file = env[CONFIG_FILE_VARIABLE];
+  if (file) {
     try {
-      const parsed: unknown = JSON.parse(readFileSync(env.SENTINEL_CONFIG, 'utf8'));
-      if (!isPlain(parsed)) return { ok: false, issues: [{ path: '(file)', variable: 'SENTINEL_CONFIG', message: `${env.SENTINEL_CONFIG} must hold a JSON object` }] };
+      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      if (!isPlain(parsed)) return { ok: false, issues: [...unknown, { path: '(file)', variable: CONFIG_FILE_VARIABLE, message: `${file} must hold a JSON object` }] };
       fileInput = parsed;
     } catch (error) {
       const why = error instanceof SyntaxError ? 'is not valid JSON' : 'cannot be read';
-      return { ok: false, issues: [{ path: '(file)', variable: 'SENTINEL_CONFIG', message: `config file ${env.SENTINEL_CONFIG} ${why}` }] };
+      return { ok: false, issues: [...unknown, { path: '(file)', variable: CONFIG_FILE_VARIABLE, message: `config file ${file} ${why}` }] };
     }
   }
   const input = deepMerge(deepMerge(fileInput, inputFromEnv(env)), overrides);
   const result = configSchema.safeParse(input);
-  if (result.success) return { ok: true, config: result.data };
+  if (result.success) return unknown.length ? { ok: false, issues: unknown } : { ok: true, config: result.data };
   const toIssue = (issue: { path: readonly PropertyKey[]; message: string }): ConfigIssue => {
     const path = issue.path.map(String).join('.') || '(root)';
     const variable = variableFor(path);
@@ -355,7 +556,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   for (const extra of crossFieldIssuesOfRaw(input).map(toIssue)) {
     if (!seen.has(`${extra.path}\n${extra.message}`)) issues.push(extra);
   }
-  return { ok: false, issues };
+  return { ok: false, issues: [...unknown, ...issues] };
 }
 
 /** Every secret value of a config, in the forms it may appear in output (raw and URL-encoded). */
@@ -369,18 +570,59 @@ export function collectSecrets(config: Config): string[] {
   for (const user of config.users) add(user.password);
   add(config.coolify.token);
   add(config.monitor.token);
+  add(config.redeploy.command);
   if (config.databaseUrl) {
     add(config.databaseUrl);
-    try {
-      add(decodeURIComponent(new URL(config.databaseUrl).password));
-    } catch {
-      // an unparsable URL is still redacted whole above
-    }
+    add(urlPassword(config.databaseUrl));
   }
+  // A Pushgateway behind basic auth carries its credentials in the URL.
+  if (config.pushgatewayUrl) add(urlPassword(config.pushgatewayUrl));
   return [...values];
 }
 
-export type CheckPermission = { allowed: true } | { allowed: false; reason: 'not_permitted'; message: string };
+/**
+ * Secret values as given (environment and config file), before any validation: what output must not
+ * show even when the configuration is invalid and no `Config` exists.
+ */
+export function rawSecrets(env: NodeJS.ProcessEnv): string[] {
+  let fileInput: Record<string, unknown> = {};
+  const file = env[CONFIG_FILE_VARIABLE];
+  if (file) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      if (isPlain(parsed)) fileInput = parsed;
+    } catch {
+      // an unreadable or malformed file is reported by loadConfig
+    }
+  }
+  const input = deepMerge(fileInput, inputFromEnv(env));
+  const at = (path: string): unknown => path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), input);
+  const values: string[] = [];
+  for (const path of SECRET_PATHS) {
+    const value = at(path);
+    if (typeof value === 'string' && value) values.push(value);
+  }
+  for (const path of ['databaseUrl', 'pushgatewayUrl']) {
+    const value = at(path);
+    const password = typeof value === 'string' ? urlPassword(value) : undefined;
+    if (password) values.push(password);
+  }
+  return values;
+}
+
+/** The decoded password of a URL (`scheme://user:password@host`), when it has one. */
+export function urlPassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined; // an unparsable URL is redacted whole where it is a secret
+  }
+}
+
+/** The deadline of one TLS handshake: the configured one, else half the probe deadline. */
+export function handshakeTimeoutMs(config: Config): number {
+  return config.tls.handshakeTimeoutMs ?? Math.floor(config.timeouts.probeMs / 2);
+}
 
 export const MUTATING_CHECKS: readonly CheckId[] = ['e2e-admin-crud'];
 export const DISRUPTIVE_CHECKS: readonly CheckId[] = ['e2e-session-redeploy'];

@@ -1,9 +1,10 @@
 /**
  * The user-facing error of the suite: bad configuration or an unusable environment.
- * The CLI prints `message` as one line and exits 2; it never prints a stack for these.
+ * The CLI prints `message` (one line, or one line per problem) and exits 2; never a stack for these.
  */
 export type SentinelErrorCode =
   | 'config_invalid'
+  | 'not_configured'
   | 'usage'
   | 'no_browser'
   | 'stack_failed'

@@ -108,6 +108,17 @@ export function totalsOf(checks: readonly CheckResult[]): RunTotals {
   return totals;
 }
 
+/**
+ * The verdict of a run, the same in every report: failed when a check failed or was flaky, passed
+ * only when at least one check passed and none failed, and "nothing ran" when every check was skipped
+ * (a run that looked at nothing never says passed).
+ */
+export type Verdict = 'failed' | 'passed' | 'nothing_ran';
+export function verdictOf(totals: RunTotals): Verdict {
+  if (totals.failed + totals.flaky > 0) return 'failed';
+  return totals.passed > 0 ? 'passed' : 'nothing_ran';
+}
+
 /** Exit code of a run: flaky counts as a failure here (a pass after retry hides an outage). */
 export function exitCodeOf(checks: readonly CheckResult[]): 0 | 1 {
   return checks.some((c) => c.status === 'failed' || c.status === 'flaky') ? 1 : 0;

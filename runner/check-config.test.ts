@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ENV_VARS } from '../core/config.ts';
+import { CONFIG_FILE_VARIABLE, ENV_VARS } from '../core/config.ts';
 import { REPO, runCli } from './test-support/cli.ts';
 
 /** Distinctive secret values: none may appear in any output. */
@@ -72,7 +72,9 @@ describe('sentinel check-config on invalid configurations', () => {
     const problems = run.stderr.split('\n').filter((l) => l.startsWith('- '));
     expect(problems).toHaveLength(spec.expect.length);
     for (const [i, expected] of spec.expect.entries()) {
-      expect(problems[i]!.startsWith(`- ${expected.path}${expected.variable ? ` (${expected.variable})` : ''}: `)).toBe(true);
+      // A field problem names the field and its variable; one about the file or the environment, the variable.
+      const head = expected.path.startsWith('(') ? `- ${expected.variable}: ` : `- ${expected.path}${expected.variable ? ` (${expected.variable})` : ''}: `;
+      expect(problems[i]!.startsWith(head), `${problems[i]} starts with ${head}`).toBe(true);
     }
     expect(run.stderr.split('\n')[0]).toBe(`sentinel: the configuration has ${spec.expect.length} problem${spec.expect.length === 1 ? '' : 's'}:`);
     expect(output).not.toMatch(/\n\s+at .+:\d+:\d+/);
@@ -97,8 +99,8 @@ describe('sentinel check-config on valid configurations', () => {
     assertNoSecrets(run.stdout);
   });
 
-  test('no database URL and no users: db and browser checks are skipped with the reason', async () => {
-    const run = await runCli(['check-config'], { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', CI: 'true' });
+  test('no database URL and no users: db and browser checks are skipped with the reason (probe mode is not gated)', async () => {
+    const run = await runCli(['check-config'], { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', CI: 'true', SENTINEL_ALLOW_SKIPPED: 'true' });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('checks enabled for `sentinel run --mode ci`: tls, app-health, oidc-discovery, login-v2-redirect\n');
     expect(run.stdout).toContain('  skipped db: not_configured: no database URL (SENTINEL_DATABASE_URL)\n');
@@ -106,25 +108,26 @@ describe('sentinel check-config on valid configurations', () => {
     expect(run.stdout).toContain('  databaseUrl = (unset)\n');
   });
 
-  test('no target configured: the embedded stack is the target', async () => {
-    const run = await runCli(['check-config'], {});
+  test('--embedded: the local reference stack is the target', async () => {
+    const run = await runCli(['check-config', '--embedded'], {});
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('the embedded local stack is the target');
+    expect(run.stdout).toContain('target: the local reference stack (--embedded)');
   });
 });
 
 describe('.env.example', () => {
-  test('lists every ENV_VARS variable and the extra ones, each with a comment and no secret value', () => {
+  test('lists exactly the schema\'s variables, each with a comment and no secret value', () => {
     const text = readFileSync(join(REPO, '.env.example'), 'utf8');
     const lines = text.split('\n');
     const assignments = new Map(lines.filter((l) => /^[A-Z0-9_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-    const required = [...Object.keys(ENV_VARS), 'SENTINEL_CONFIG', 'SENTINEL_STACK_FAULTS', 'SENTINEL_CHROMIUM', 'SENTINEL_E2E_RETRIES', 'SENTINEL_DEBUG'];
+    const required = [...Object.keys(ENV_VARS), CONFIG_FILE_VARIABLE];
     expect(required.filter((v) => !assignments.has(v))).toEqual([]);
+    expect([...assignments.keys()].filter((v) => !required.includes(v))).toEqual([]);
     for (const variable of required) {
       const index = lines.findIndex((l) => l.startsWith(`${variable}=`));
       expect(lines[index - 1]!.startsWith('# '), `${variable} has a comment`).toBe(true);
     }
-    for (const secret of ['SENTINEL_PASSWORD', 'SENTINEL_PASSWORD_2', 'SENTINEL_DATABASE_URL', 'SENTINEL_COOLIFY_TOKEN', 'SENTINEL_MONITOR_TOKEN']) {
+    for (const secret of ['SENTINEL_PASSWORD', 'SENTINEL_PASSWORD_2', 'SENTINEL_DATABASE_URL', 'SENTINEL_COOLIFY_TOKEN', 'SENTINEL_MONITOR_TOKEN', 'SENTINEL_REDEPLOY_COMMAND']) {
       expect(assignments.get(secret)).toBe('');
     }
   });

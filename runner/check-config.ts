@@ -4,44 +4,12 @@
  * Nothing here prints a secret value: secrets are masked as `[set]`, and every line passes the
  * redactor built from the raw secret inputs (which exist even when the configuration is invalid).
  */
-import { readFileSync } from 'node:fs';
-import { ENV_VARS, SECRET_PATHS, loadConfig, type Config, type ConfigIssue } from '../core/config.ts';
+import { EMBEDDED_PLACEHOLDERS, ENV_VARS, SECRET_PATHS, loadConfig, rawSecrets, type Config, type ConfigIssue } from '../core/config.ts';
 import { createRedactor, type Redactor } from '../core/redact.ts';
 import type { WriteLine } from './reporters/types.ts';
-import { selectChecks, type RunMode } from './select.ts';
+import { selectChecks, unconfiguredChecks, type RunMode } from './select.ts';
 
 const SECRET_SET = new Set<string>(SECRET_PATHS);
-
-/** Secret values as given (env and config file), before any validation. */
-export function rawSecrets(env: NodeJS.ProcessEnv): string[] {
-  const values: string[] = [];
-  for (const [variable, path] of Object.entries(ENV_VARS)) {
-    const value = env[variable];
-    if (SECRET_SET.has(path) && value) values.push(value);
-  }
-  if (env.SENTINEL_CONFIG) {
-    try {
-      const file = JSON.parse(readFileSync(env.SENTINEL_CONFIG, 'utf8')) as Record<string, unknown>;
-      for (const path of SECRET_PATHS) {
-        const value = path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), file);
-        if (typeof value === 'string' && value) values.push(value);
-      }
-      // A database URL's password may appear on its own in a message.
-      for (const value of [...values]) {
-        if (/^postgres(ql)?:\/\//.test(value)) {
-          try {
-            values.push(decodeURIComponent(new URL(value).password));
-          } catch {
-            // not a URL: redacted whole above
-          }
-        }
-      }
-    } catch {
-      // an unreadable or malformed file is reported by loadConfig
-    }
-  }
-  return values;
-}
 
 /** The variable that sets this path, or the one that sets its list (`checks.1` → SENTINEL_CHECKS). */
 function variableOf(issue: ConfigIssue): string | undefined {
@@ -50,8 +18,12 @@ function variableOf(issue: ConfigIssue): string | undefined {
   return Object.entries(ENV_VARS).find(([, p]) => p === parent)?.[0];
 }
 
-/** `- tls.warnDays (SENTINEL_TLS_WARN_DAYS): tls.warnDays must be a number` */
+/**
+ * `- tls.warnDays (SENTINEL_TLS_WARN_DAYS): tls.warnDays must be a number`; a problem that is not
+ * about one field (`(environment)`, `(target)`, `(file)`) names only its variable, if any.
+ */
 export function formatIssue(issue: ConfigIssue): string {
+  if (issue.path.startsWith('(')) return `- ${issue.variable ? `${issue.variable}: ` : ''}${issue.message.replace(/\s+/g, ' ')}`;
   const variable = variableOf(issue);
   const message = issue.message.startsWith(`${issue.path}: `) ? issue.message.slice(issue.path.length + 2) : issue.message;
   return `- ${issue.path}${variable ? ` (${variable})` : ''}: ${message.replace(/\s+/g, ' ')}`;
@@ -85,11 +57,9 @@ export function effectiveConfigLines(config: Config): string[] {
   return lines.sort();
 }
 
-// Stand-in target values used only to validate the remaining settings when the embedded stack is the target.
-const EMBEDDED_PLACEHOLDERS = { SENTINEL_APP_URL: 'https://localhost', SENTINEL_ISSUER: 'https://127.0.0.1' };
-
 export interface CheckConfigOptions {
   env: NodeJS.ProcessEnv;
+  /** `--embedded`: the target fields come from the local stack; the rest is validated. */
   embedded: boolean;
   mode: RunMode;
   write: WriteLine;
@@ -106,18 +76,22 @@ export function checkConfig(options: CheckConfigOptions): number {
   }
   if (embedded) {
     write('sentinel: the configuration is valid');
-    write('target: none configured (SENTINEL_APP_URL, SENTINEL_ISSUER, SENTINEL_CONFIG are unset), so the embedded local stack is the target:');
-    write('  `sentinel run` starts it, runs every check against it (mutations and the redeploy check included), stops it and exits');
+    write('target: the local reference stack (--embedded): `sentinel run --embedded` starts it, runs every check against it');
+    write('  (mutations and the redeploy check included), stops it and exits');
     return 0;
   }
   const config = loaded.config;
   const out = (line: string) => write(redact(line));
-  out('sentinel: the configuration is valid');
+  const selection = selectChecks({ mode: options.mode, config, embedded: false });
+  const unvouched = unconfiguredChecks(options.mode, config, selection);
+  out(unvouched.length ? 'sentinel: the configuration is valid, but not complete for this mode' : 'sentinel: the configuration is valid');
   out(`target: ${config.appUrl} (issuer ${config.issuer})`);
   out('effective configuration (secrets shown as [set]):');
   for (const line of effectiveConfigLines(config)) out(line);
-  const selection = selectChecks({ mode: options.mode, config, embedded: false });
   out(`checks enabled for \`sentinel run --mode ${options.mode}\`: ${selection.run.join(', ') || '(none)'}`);
   for (const decision of selection.decisions.filter((d) => !d.run)) out(`  skipped ${decision.id}: ${decision.reason}: ${decision.message}`);
-  return 0;
+  if (unvouched.length === 0) return 0;
+  writeError(`sentinel: a ${options.mode} run would exit 2: it cannot vouch for checks that are not configured:`);
+  for (const line of unvouched) writeError(redact(line));
+  return 2;
 }

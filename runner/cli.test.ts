@@ -35,7 +35,7 @@ describe('sentinel usage', () => {
     [['frobnicate'], 'sentinel: unknown command "frobnicate" (see `sentinel help`)'],
     [['run', '--frob'], 'sentinel: unknown option --frob (see `sentinel help`)'],
     [['run', '--mode', 'nightly'], 'sentinel: unknown mode "nightly" (postdeploy or ci) (see `sentinel help`)'],
-    [['probe', '--check', 'tls,e2e-logn'], 'sentinel: unknown check id "e2e-logn" (known: tls, app-health, oidc-discovery, login-v2-redirect, db, e2e-login, e2e-admin-crud, e2e-sign-out, e2e-session-redeploy) (see `sentinel help`)'],
+    [['probe', '--check', 'tls,e2e-logn'], 'sentinel: unknown check id "e2e-logn" in --check (known: tls, app-health, oidc-discovery, login-v2-redirect, db, e2e-login, e2e-admin-crud, e2e-sign-out, e2e-session-redeploy) (see `sentinel help`)'],
     [['check-config', 'extra'], 'sentinel: unexpected argument extra (see `sentinel help`)'],
   ] as const)('%s → one line, exit 2', async ([args, line], { expect }) => {
     const run = await runCli([...args], {});
@@ -88,5 +88,75 @@ describe('sentinel run / probe', () => {
     expect(summary.checks.filter((c) => c.status === 'failed').map((c) => c.id)).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect']);
     expect(summary.totals).toEqual({ passed: 0, failed: 4, flaky: 0, skipped: 5 });
     expect(run.stdout + (await readFile(join(reportsDir, 'junit.xml'), 'utf8'))).not.toContain('pw-Zq8-SECRET-7731');
+  });
+});
+
+describe('the target is what the configuration names, never a silent stand-in', () => {
+  // A typo'd target variable beside real users and a database: the suite must not test the local stack.
+  const TYPO_ENV = {
+    SENTINEL_APP_URI: 'https://gadgetbot.vellandi.net',
+    SENTINEL_ISSUER_URL: 'https://auth.vellandi.net',
+    SENTINEL_USER: 'sentinel-e2e@vellandi.net',
+    SENTINEL_PASSWORD: 'pw-Zq8-SECRET-7731',
+    SENTINEL_DATABASE_URL: 'postgresql://gadgetbot:dbpw-Kx91-SECRET@db.internal:5432/gadgetbot',
+  };
+
+  test.concurrent.for([['run'], ['probe'], ['check-config']] as const)('typo\'d variables: `sentinel %s` exits 2 naming each with the closest known name', async ([command], { expect }) => {
+    const run = await runCli([command], TYPO_ENV, 30_000);
+    expect(run.code).toBe(2);
+    expect(run.stdout).not.toContain('embedded');
+    const lines = oneLine(run.stderr);
+    expect(lines).toContain('- SENTINEL_APP_URI: unknown variable SENTINEL_APP_URI (did you mean SENTINEL_APP_URL?); the known ones are listed in .env.example');
+    expect(lines).toContain('- SENTINEL_ISSUER_URL: unknown variable SENTINEL_ISSUER_URL (did you mean SENTINEL_ISSUER?); the known ones are listed in .env.example');
+    expect(run.stderr).not.toContain('pw-Zq8-SECRET-7731');
+    expect(run.stderr).not.toContain('dbpw-Kx91-SECRET');
+  });
+
+  test.concurrent.for([['run'], ['probe'], ['monitor'], ['watch-deploys'], ['check-config']] as const)('no target and no --embedded: `sentinel %s` exits 2 naming the variables to set', async ([command], { expect }) => {
+    const run = await runCli([command], {}, 30_000);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(oneLine(run.stderr)).toEqual([
+      'sentinel: the configuration has 1 problem:',
+      '- no target: set SENTINEL_APP_URL and SENTINEL_ISSUER (or SENTINEL_CONFIG), or pass --embedded to run against the local reference stack',
+    ]);
+  });
+
+  test.concurrent('--embedded with variables that describe a target is ambiguous: exit 2, nothing started', async ({ expect }) => {
+    const run = await runCli(['run', '--embedded'], { SENTINEL_DATABASE_URL: 'postgresql://u:dbpw-Kx91-SECRET@db.internal:5432/app', SENTINEL_USER: 'someone@example.test' }, 30_000);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(oneLine(run.stderr)).toEqual([
+      'sentinel: the configuration has 1 problem:',
+      '- --embedded runs against the local reference stack, but SENTINEL_USER, SENTINEL_DATABASE_URL describe a target: unset them, or drop --embedded',
+    ]);
+  });
+
+  test.concurrent('stack faults without --embedded are refused', async ({ expect }) => {
+    const run = await runCli(['probe'], { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', SENTINEL_STACK_FAULTS: 'db-down' }, 30_000);
+    expect(run.code).toBe(2);
+    expect(oneLine(run.stderr)).toContain('- SENTINEL_STACK_FAULTS: SENTINEL_STACK_FAULTS only applies to the embedded stack (--embedded)');
+  });
+});
+
+describe('a gate that did not look is not green', () => {
+  const TARGET = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', SENTINEL_USER: 'sentinel-e2e@vellandi.net' };
+
+  test.concurrent('ci mode with a secret missing (no password, no database URL): exit 2, one line per missing piece, nothing run', async ({ expect }) => {
+    const reportsDir = join(dir, 'reports-gate');
+    const run = await runCli(['run', '--mode', 'ci'], { ...TARGET, SENTINEL_PASSWORD: 'pw-Zq8-SECRET-7731', SENTINEL_REPORTS_DIR: reportsDir }, 30_000);
+    expect(run.code).toBe(2);
+    expect(oneLine(run.stderr)).toEqual([
+      'sentinel: a ci run cannot vouch for a check that is not configured:',
+      '- db: no database URL (SENTINEL_DATABASE_URL) — or leave it out on purpose with --skip db (SENTINEL_SKIP), or pass --allow-skipped',
+    ]);
+    await expect(readFile(join(reportsDir, 'summary.json'), 'utf8')).rejects.toThrow();
+  });
+
+  test.concurrent('check-config says the same for the mode it would run in', async ({ expect }) => {
+    const run = await runCli(['check-config'], { ...TARGET, SENTINEL_PASSWORD: 'pw-Zq8-SECRET-7731', CI: 'true' }, 30_000);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('sentinel: a ci run would exit 2: it cannot vouch for checks that are not configured:\n- db: no database URL (SENTINEL_DATABASE_URL)');
+    expect(run.stdout).not.toContain('pw-Zq8-SECRET-7731');
   });
 });

@@ -1,44 +1,56 @@
 /**
- * The `sentinel` command (architecture §1). `main` returns the exit code; bin/sentinel.mjs sets
- * process.exitCode so output flushes. 0 all checks passed, 1 a check failed, 2 configuration,
- * usage or environment unusable (one line, never a stack trace), 130/143 interrupted by SIGINT/SIGTERM.
+ * The `sentinel` command. `main` returns the exit code; bin/sentinel.mjs sets process.exitCode so
+ * output flushes. 0 every selected check passed, 1 a check failed, 2 configuration, usage or
+ * environment unusable (one line per problem, never a stack trace), 130/143 interrupted.
+ *
+ * The target is what the configuration names; the embedded reference stack only when `--embedded`
+ * asks for it. Nothing switches between the two silently.
  */
 import { spawn } from 'node:child_process';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, targetsEmbeddedStack, type Config } from '../core/config.ts';
+import { EMBEDDED_PLACEHOLDERS, chooseTarget, loadConfig, rawSecrets, runEnvironment, unknownVariableIssues, type Config, type ConfigIssue } from '../core/config.ts';
 import { SentinelError, isSentinelError } from '../core/errors.ts';
+import { createRedactor } from '../core/redact.ts';
 import { CHECK_IDS, exitCodeOf, isCheckId, type CheckId } from '../core/result.ts';
-import { checkConfig, formatIssues, rawSecrets } from './check-config.ts';
+import { checkConfig, formatIssues } from './check-config.ts';
 import { REPO_ROOT, startEmbeddedStack, type EmbeddedStack } from './embedded-stack.ts';
 import type { RunCommandMode } from './run.ts';
-import { createRedactor } from '../core/redact.ts';
 
 export const USAGE = `usage: sentinel <command> [options]
 
 commands:
-  run [--mode postdeploy|ci] [--check <id>…] [--allow-mutations] [--allow-disruptive]
-                  probes, then browser checks; reports in reports/; exit 0 passed, 1 failed, 2 unusable
-                  (no target configured → starts the embedded local stack, runs every check, stops it)
-  probe [--check <id>…]
+  run [--mode postdeploy|ci] [--check <id>…] [--skip <id>…] [--allow-mutations] [--allow-disruptive]
+      [--allow-skipped] [--embedded]
+                  probes, then browser checks, against the configured target; reports in reports/;
+                  exit 0 passed, 1 failed, 2 unusable (in ci/postdeploy also: a check not configured
+                  and neither --skip'ped nor --allow-skipped)
+  probe [--check <id>…] [--skip <id>…] [--embedded]
                   probes only (no browser)
-  check-config    validate the configuration; list every problem, or the checks it enables
+  check-config [--embedded]
+                  validate the configuration; list every problem, or the checks it enables
   stack           start the local reference stack and print READY <json>; runs until Ctrl-C
-  monitor [--listen host:port]
+  monitor [--listen host:port] [--embedded]
                   long-running monitor: /metrics, /healthz, /status, /probe?check=<id>
-  watch-deploys   watch Coolify deployments and run the post-deploy checks after each one
+  watch-deploys [--embedded]
+                  watch Coolify deployments and run the post-deploy checks after each one
   help            this text
+
+--embedded        the target is the local reference stack, started for the command and stopped after
+                  it (npm start); it cannot be combined with variables that describe a target
 
 check ids: ${CHECK_IDS.join(', ')}
 configuration: SENTINEL_* variables (see .env.example) and an optional JSON file in SENTINEL_CONFIG`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+const EMBEDDED = { embedded: { type: 'boolean' } } as const satisfies Options;
+const SELECT = { check: { type: 'string', multiple: true }, skip: { type: 'string', multiple: true } } as const satisfies Options;
 const COMMANDS: Record<string, Options> = {
-  run: { mode: { type: 'string' }, check: { type: 'string', multiple: true }, 'allow-mutations': { type: 'boolean' }, 'allow-disruptive': { type: 'boolean' } },
-  probe: { check: { type: 'string', multiple: true } },
-  'check-config': {},
+  run: { mode: { type: 'string' }, ...SELECT, 'allow-mutations': { type: 'boolean' }, 'allow-disruptive': { type: 'boolean' }, 'allow-skipped': { type: 'boolean' }, ...EMBEDDED },
+  probe: { ...SELECT, ...EMBEDDED },
+  'check-config': { ...EMBEDDED },
   stack: {},
-  monitor: { listen: { type: 'string' } },
-  'watch-deploys': {},
+  monitor: { listen: { type: 'string' }, ...EMBEDDED },
+  'watch-deploys': { ...EMBEDDED },
 };
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -59,16 +71,17 @@ function parseError(error: unknown): never {
   throw error;
 }
 
-function checkIds(values: readonly string[] | undefined): CheckId[] | undefined {
-  if (!values?.length) return undefined;
-  const ids = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+function checkIds(values: unknown, flag: string): CheckId[] | undefined {
+  const list = values as readonly string[] | undefined;
+  if (!list?.length) return undefined;
+  const ids = list.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
   const unknown = ids.filter((id) => !isCheckId(id));
-  if (unknown.length) usageError(`unknown check id ${unknown.map((id) => `"${id}"`).join(', ')} (known: ${CHECK_IDS.join(', ')})`);
+  if (unknown.length) usageError(`unknown check id ${unknown.map((id) => `"${id}"`).join(', ')} in ${flag} (known: ${CHECK_IDS.join(', ')})`);
   return ids as CheckId[];
 }
 
 function defaultMode(env: NodeJS.ProcessEnv): RunCommandMode {
-  return env.CI === 'true' || env.CI === '1' ? 'ci' : 'postdeploy';
+  return runEnvironment(env).ci ? 'ci' : 'postdeploy';
 }
 
 /** Runs `work` with SIGINT/SIGTERM turned into an abort; returns the signal that arrived, if any. */
@@ -94,8 +107,27 @@ async function withInterrupts<T>(work: (signal: AbortSignal) => Promise<T>): Pro
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
+/**
+ * The target choice and every configuration problem, before anything starts. With `--embedded` the
+ * stack supplies the target fields later, so they are validated with stand-ins here.
+ */
+function validate(env: NodeJS.ProcessEnv, embedded: boolean, overrides: Record<string, unknown> = {}): ConfigIssue[] {
+  const target = chooseTarget(env, embedded);
+  // Ambiguous: which of the two was meant is unknown, so the target's own settings are not judged.
+  if (!target.ok && embedded) return [...target.issues, ...unknownVariableIssues(env)];
+  const targetKnown = target.ok && !embedded;
+  const loaded = loadConfig(targetKnown ? env : { ...env, ...EMBEDDED_PLACEHOLDERS }, overrides);
+  return [...(target.ok ? [] : target.issues), ...(loaded.ok ? [] : loaded.issues)];
+}
+
+function reportIssues(issues: readonly ConfigIssue[], env: NodeJS.ProcessEnv): 2 {
+  for (const line of formatIssues(issues, createRedactor(rawSecrets(env)))) err(line);
+  return 2;
+}
+
 async function runCommand(command: 'run' | 'probe', values: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<number> {
-  const requested = checkIds(values.check as string[] | undefined);
+  const requested = checkIds(values.check, '--check');
+  const skip = checkIds(values.skip, '--skip');
   let mode: RunCommandMode = command === 'probe' ? 'probe' : defaultMode(env);
   if (command === 'run' && values.mode !== undefined) {
     if (values.mode !== 'postdeploy' && values.mode !== 'ci') usageError(`unknown mode "${String(values.mode)}" (postdeploy or ci)`);
@@ -104,13 +136,11 @@ async function runCommand(command: 'run' | 'probe', values: Record<string, unkno
   const overrides: Record<string, unknown> = {};
   if (values['allow-mutations']) overrides.allowMutations = true;
   if (values['allow-disruptive']) overrides.allowDisruptive = true;
-  const embedded = targetsEmbeddedStack(env);
-  // Validate before starting anything (the embedded stack supplies the target fields itself).
-  const validation = loadConfig(embedded ? { ...env, SENTINEL_APP_URL: 'https://localhost', SENTINEL_ISSUER: 'https://127.0.0.1' } : env, overrides);
-  if (!validation.ok) {
-    for (const line of formatIssues(validation.issues, createRedactor(rawSecrets(env)))) err(line);
-    return 2;
-  }
+  if (values['allow-skipped']) overrides.allowSkipped = true;
+  if (skip) overrides.skip = skip;
+  const embedded = values.embedded === true;
+  const issues = validate(env, embedded, overrides);
+  if (issues.length) return reportIssues(issues, env);
   // Loaded on demand: the probes and Playwright are heavy, and check-config/help need neither.
   const { executeRun } = await import('./run.ts');
   const { value: summary, interruptedBy } = await withInterrupts((signal) =>
@@ -145,18 +175,20 @@ function stackCommand(): Promise<number> {
 }
 
 /** Config for the long-running commands: the configured target, or the embedded stack started for them. */
-async function longRunningConfig(env: NodeJS.ProcessEnv, overrides: Record<string, unknown>): Promise<{ config?: Config; stack?: EmbeddedStack; code?: number }> {
-  const embedded = targetsEmbeddedStack(env);
+async function longRunningConfig(env: NodeJS.ProcessEnv, embedded: boolean, overrides: Record<string, unknown>): Promise<{ config?: Config; stack?: EmbeddedStack; code?: number }> {
+  const issues = validate(env, embedded, overrides);
+  if (issues.length) return { code: reportIssues(issues, env) };
   let stack: EmbeddedStack | undefined;
   let effectiveEnv = env;
   if (embedded) {
-    out('sentinel: no target configured: starting the embedded local stack');
-    stack = await startEmbeddedStack({ baseEnv: env });
+    const base = loadConfig({ ...env, ...EMBEDDED_PLACEHOLDERS }, overrides);
+    out('sentinel: --embedded: starting the local reference stack');
+    stack = await startEmbeddedStack({ baseEnv: env, ...(base.ok ? { faults: base.config.stack.faults, protocol: base.config.stack.protocol, debug: base.config.debug } : {}) });
     effectiveEnv = { ...env, ...stack.env };
   }
   const loaded = loadConfig(effectiveEnv, overrides);
   if (!loaded.ok) {
-    for (const line of formatIssues(loaded.issues, createRedactor(rawSecrets(effectiveEnv)))) err(line);
+    reportIssues(loaded.issues, effectiveEnv);
     await stack?.stop();
     return { code: 2 };
   }
@@ -164,10 +196,10 @@ async function longRunningConfig(env: NodeJS.ProcessEnv, overrides: Record<strin
 }
 
 async function monitorCommand(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<number> {
-  const { runMonitor } = await import('./monitor/index.ts');
   const listen = values.listen as string | undefined;
-  const { config, stack, code } = await longRunningConfig(env, listen ? { monitor: { listen } } : {});
+  const { config, stack, code } = await longRunningConfig(env, values.embedded === true, listen ? { monitor: { listen } } : {});
   if (!config) return code ?? 2;
+  const { runMonitor } = await import('./monitor/index.ts');
   try {
     const sentinelEnv = Object.fromEntries(Object.entries({ ...env, ...stack?.env }).filter(([key]) => key.startsWith('SENTINEL_')));
     return await runMonitor(config, { ...(listen ? { listen } : {}), env: sentinelEnv, embedded: Boolean(stack) });
@@ -176,14 +208,22 @@ async function monitorCommand(values: Record<string, unknown>, env: NodeJS.Proce
   }
 }
 
-async function watchDeploysCommand(env: NodeJS.ProcessEnv): Promise<number> {
+async function watchDeploysCommand(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<number> {
+  const { config, stack, code } = await longRunningConfig(env, values.embedded === true, {});
+  if (!config) return code ?? 2;
   const { runDeployWatch } = await import('./deploy-watch.ts');
-  const loaded = loadConfig(env);
-  if (!loaded.ok) {
-    for (const line of formatIssues(loaded.issues, createRedactor(rawSecrets(env)))) err(line);
-    return 2;
+  try {
+    return await runDeployWatch(config, { env: { ...env, ...stack?.env }, embedded: Boolean(stack) });
+  } finally {
+    await stack?.stop();
   }
-  return await runDeployWatch(loaded.config);
+}
+
+function checkConfigCommand(values: Record<string, unknown>, env: NodeJS.ProcessEnv): number {
+  const embedded = values.embedded === true;
+  const issues = validate(env, embedded);
+  if (!chooseTarget(env, embedded).ok) return reportIssues(issues, env);
+  return checkConfig({ env, embedded, mode: defaultMode(env), write: out, writeError: err });
 }
 
 async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -213,13 +253,13 @@ async function dispatch(argv: string[], env: NodeJS.ProcessEnv): Promise<number>
     case 'probe':
       return runCommand(command, values, env);
     case 'check-config':
-      return checkConfig({ env, embedded: targetsEmbeddedStack(env), mode: defaultMode(env), write: out, writeError: err });
+      return checkConfigCommand(values, env);
     case 'stack':
       return stackCommand();
     case 'monitor':
       return monitorCommand(values, env);
     default:
-      return watchDeploysCommand(env);
+      return watchDeploysCommand(values, env);
   }
 }
 
@@ -229,13 +269,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return await dispatch(argv, env);
   } catch (error) {
     if (isSentinelError(error)) {
-      const line = redact(error.message.replace(/\s+/g, ' ').trim());
-      err(line.startsWith('sentinel:') ? line : `sentinel: ${line}`);
+      // One line per line of the message (a multi-problem error lists one problem per line), never a stack.
+      const lines = error.message.split('\n').map((line) => redact(line.replace(/\s+/g, ' ').trim())).filter(Boolean);
+      lines.forEach((line, i) => err(i === 0 && !line.startsWith('sentinel:') ? `sentinel: ${line}` : line));
       return 2;
     }
     const message = error instanceof Error ? error.message : String(error);
     err(redact(`sentinel: internal error: ${message.replace(/\s+/g, ' ').trim()}`));
-    if (env.SENTINEL_DEBUG === '1' && error instanceof Error && error.stack) err(redact(error.stack));
+    const loaded = loadConfig({ ...env, ...EMBEDDED_PLACEHOLDERS });
+    if (loaded.ok && loaded.config.debug && error instanceof Error && error.stack) err(redact(error.stack));
     return 2;
   }
 }

@@ -11,6 +11,7 @@ import { CoolifyError, coolifyClientFromConfig, deploymentFailure, isTerminalDep
 import { SentinelError } from '../core/errors.ts';
 import { createRedactor } from '../core/redact.ts';
 import { CHECK_IDS, exitCodeOf, type CheckId, type RunSummary } from '../core/result.ts';
+import { selectChecks, unconfiguredChecks } from './select.ts';
 
 /** A deployment that ended after the watch began. */
 export interface DeploymentEvent {
@@ -160,6 +161,10 @@ export interface RunDeployWatchOptions {
   write?: (line: string) => void;
   /** Pushes the run's metrics (and the deployment) when config.pushgatewayUrl is set; replaceable for tests. */
   push?: (config: Config, summary: RunSummary, deployment: DeploymentEvent) => Promise<unknown>;
+  /** The environment the default run reads its configuration from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** The target is the embedded stack (started by the CLI): its permissions apply. */
+  embedded?: boolean;
 }
 
 export const DEFAULT_DEPLOY_POLL_SCHEDULE = '*/30 * * * * *';
@@ -173,11 +178,14 @@ export const DEFAULT_DEPLOY_POLL_SCHEDULE = '*/30 * * * * *';
 export async function runDeployWatch(config: Config, options: RunDeployWatchOptions = {}): Promise<number> {
   const redact = createRedactor(collectSecrets(config));
   const write = (line: string) => (options.write ?? ((l: string) => process.stdout.write(`${l}\n`)))(redact(line));
-  const run = options.run ?? defaultRun(write);
+  const run = options.run ?? defaultRun(write, options.env ?? process.env);
   const push = options.push ?? defaultPush(write);
-  const { signal, release } = options.signal ? { signal: options.signal, release: () => undefined } : interruptSignal();
   const checks = postDeployChecks(config);
   const restricted = postDeployConfig(config);
+  // The same gate as `sentinel run --mode postdeploy`, once, before watching: a run that cannot look is no gate.
+  const unvouched = unconfiguredChecks('postdeploy', restricted, selectChecks({ mode: 'postdeploy', config: restricted, embedded: options.embedded ?? false, requested: checks }));
+  if (unvouched.length) throw new SentinelError('not_configured', ['sentinel: deploy-triggered runs cannot vouch for checks that are not configured:', ...unvouched].join('\n'));
+  const { signal, release } = options.signal ? { signal: options.signal, release: () => undefined } : interruptSignal();
 
   const createWatcher = () =>
     createDeployWatcher({
@@ -241,11 +249,11 @@ function interruptSignal(): { signal: AbortSignal; release: () => void } {
   };
 }
 
-function defaultRun(write: (line: string) => void): DeployTriggeredRun {
+function defaultRun(write: (line: string) => void, env: NodeJS.ProcessEnv): DeployTriggeredRun {
   return async ({ checks, signal }) => {
     const { executeRun } = await import('./run.ts');
     // `requested` (not a `checks` override) selects: loadConfig merges arrays index by index.
-    return executeRun({ mode: 'postdeploy', env: process.env, overrides: { allowDisruptive: false }, requested: checks, write, signal, embedded: false });
+    return executeRun({ mode: 'postdeploy', env, overrides: { allowDisruptive: false }, requested: checks, write, signal, embedded: false });
   };
 }
 

@@ -12,7 +12,7 @@ import { SentinelError } from '../core/errors.ts';
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STACK_ENTRY = 'fixtures/stack/main.ts';
 
-/** The part of fixtures/stack's StackInfo the suite reads (STACK.md). */
+/** The part of fixtures/stack's StackInfo (its READY line) the suite reads. */
 export interface StackInfo {
   appUrl: string;
   issuer: string;
@@ -39,18 +39,20 @@ export interface EmbeddedStack {
 }
 
 export interface StartEmbeddedStackOptions {
-  /** Fault names for SENTINEL_STACK_FAULTS; default: whatever SENTINEL_STACK_FAULTS of `baseEnv` says. */
+  /** Fault names the stack injects (config.stack.faults); default none. */
   faults?: readonly string[];
+  /** https (default) or plain http (config.stack.protocol). */
+  protocol?: 'https' | 'http';
   signal?: AbortSignal;
   /** Deadline for the READY line; default 90 s (a loaded 2-core machine needs more than the usual ~10 s). */
   readyTimeoutMs?: number;
   /** Deadline between SIGTERM and SIGKILL on stop; default 10 s. */
   stopTimeoutMs?: number;
-  /** Environment of the stack process; default process.env. */
+  /** Environment of the stack process (its SENTINEL_* variables are not passed on); default process.env. */
   baseEnv?: NodeJS.ProcessEnv;
   /** The command to run instead of fixtures/stack/main.ts (tests use a fake stack). */
   entry?: string;
-  /** Forward the stack's stderr (default: only with SENTINEL_DEBUG=1). */
+  /** Forward the stack's stderr (config.debug); default false. */
   debug?: boolean;
 }
 
@@ -129,11 +131,13 @@ export async function startEmbeddedStack(options: StartEmbeddedStackOptions = {}
   const baseEnv = options.baseEnv ?? process.env;
   const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
-  const debug = options.debug ?? baseEnv.SENTINEL_DEBUG === '1';
+  const debug = options.debug ?? false;
   if (options.signal?.aborted) throw new SentinelError('stack_failed', 'the local stack was not started: the run was interrupted');
 
-  const env: NodeJS.ProcessEnv = { ...baseEnv };
-  if (options.faults) env.SENTINEL_STACK_FAULTS = options.faults.join(',');
+  // The stack's own interface (fixtures/stack/main.ts): faults and protocol, nothing else of ours.
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(baseEnv).filter(([key]) => !key.startsWith('SENTINEL_')));
+  env.SENTINEL_STACK_FAULTS = (options.faults ?? []).join(',');
+  env.SENTINEL_STACK_PROTOCOL = options.protocol ?? 'https';
   const child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? STACK_ENTRY], {
     cwd: REPO_ROOT,
     env,

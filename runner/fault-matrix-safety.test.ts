@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { afterEach, describe, expect, test } from 'vitest';
-import { loadConfig } from '../core/config.ts';
+import { INTERNAL_VARIABLES, loadConfig } from '../core/config.ts';
 import { startStack, type RunningStack } from '../fixtures/stack/index.ts';
 import { REPO_ROOT, envFromStackInfo } from './embedded-stack.ts';
 
@@ -102,7 +102,8 @@ async function playwrightChildOf(pid: number): Promise<number | undefined> {
 /** The state folder runner/playwright.ts made for this Playwright process (signed-in storage state). */
 async function stateDirOf(playwright: number): Promise<string> {
   const environ = (await readFile(`/proc/${playwright}/environ`, 'utf8')).split('\0');
-  return environ.find((entry) => entry.startsWith('SENTINEL_E2E_STATE_DIR='))!.slice('SENTINEL_E2E_STATE_DIR='.length);
+  const prefix = `${INTERNAL_VARIABLES.stateDir}=`;
+  return environ.find((entry) => entry.startsWith(prefix))!.slice(prefix.length);
 }
 
 function groupAlive(pgid: number): boolean {

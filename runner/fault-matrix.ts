@@ -286,7 +286,7 @@ async function runFaultCaseOnce(fault: string, options: RunFaultCaseOptions): Pr
   const reportsDir = options.reportsDir ?? (await mkdtemp(join(tmpdir(), `sentinel-fault-${fault}-`)));
   const timeoutMs = options.timeoutMs ?? 360_000;
   const started = performance.now();
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/sentinel.mjs'), 'run', '--mode', 'postdeploy'], {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/sentinel.mjs'), 'run', '--embedded', '--mode', 'postdeploy'], {
     cwd: REPO_ROOT,
     env: caseEnv(fault, reportsDir, options.baseEnv),
     stdio: ['ignore', 'pipe', 'pipe'],

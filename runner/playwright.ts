@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { resolveBrowser } from '../core/browser.ts';
 import type { Config } from '../core/config.ts';
 import { SentinelError } from '../core/errors.ts';
-import { collectSecrets } from '../core/config.ts';
+import { INTERNAL_VARIABLES, collectSecrets } from '../core/config.ts';
 import { createRedactor } from '../core/redact.ts';
 import { scrubReports, secretVariants } from '../core/scrub.ts';
 import { isCheckId, type BrowserCheckId, type CheckResult } from '../core/result.ts';
@@ -44,7 +44,7 @@ export interface RunBrowserChecksOptions {
 }
 
 /** Variables of the parent the child may see besides SENTINEL_*: none of them secret. */
-const PASS_THROUGH = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'CI', 'GITHUB_ACTIONS', 'PLAYWRIGHT_BROWSERS_PATH', 'SENTINEL_DEBUG', 'SENTINEL_CHROMIUM', 'SENTINEL_E2E_RETRIES'];
+const PASS_THROUGH = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'CI', 'GITHUB_ACTIONS', 'PLAYWRIGHT_BROWSERS_PATH'];
 
 export function playwrightCliPath(): string {
   const require = createRequire(import.meta.url);
@@ -90,8 +90,7 @@ export function childEnv(config: Config, sentinelEnv: Record<string, string | un
 }
 
 export function defaultDeadlineMs(config: Config, checks: readonly BrowserCheckId[]): number {
-  const retries = Math.max(0, Number(process.env.SENTINEL_E2E_RETRIES ?? 0) || 0);
-  const perCheck = config.timeouts.browserCheckMs * (retries + 1);
+  const perCheck = config.timeouts.browserCheckMs * (config.e2eRetries + 1);
   const redeploy = checks.includes('e2e-session-redeploy') ? config.coolify.deployTimeoutMs : 0;
   // the setup project signs in once per user before the specs start
   return 60_000 + perCheck * (checks.length + 2) + redeploy;
@@ -133,7 +132,7 @@ export async function runBrowserChecks(
 ): Promise<CheckResult[]> {
   const checks = [...options.checks];
   if (checks.length === 0) return [];
-  if (!options.command && options.checkBrowser !== false) resolveBrowser({ ...process.env, ...env }); // throws SentinelError('no_browser') → exit 2
+  if (!options.command && options.checkBrowser !== false) resolveBrowser(config); // throws SentinelError('no_browser') → exit 2
   const independent = checks.filter((id) => id !== 'e2e-session-redeploy');
   const disruptive = checks.filter((id) => id === 'e2e-session-redeploy');
   const results: CheckResult[] = [];
@@ -172,7 +171,7 @@ async function runPlaywright(
   // e2e/support/pacer.ts keeps its record of sign-in times in this file
   if (options.priorSignIns?.length) await writeFile(join(stateDir, 'sign-ins.json'), JSON.stringify(options.priorSignIns));
   const redact = createRedactor(secretVariants(collectSecrets(config)));
-  const debug = process.env.SENTINEL_DEBUG === '1';
+  const debug = config.debug;
   const startedAt = new Date().toISOString();
   const started = performance.now();
 
@@ -184,8 +183,8 @@ async function runPlaywright(
   const child = spawn(command.file, command.args, {
     // the user's folder, so relative paths in SENTINEL_* (config file, CA, migrations) mean what they meant
     cwd: process.cwd(),
-    // SENTINEL_PARENT_PID: Playwright's runner takes its group down if this process dies first (e2e/support/orphan-guard.ts)
-    env: { ...childEnv(config, env, reportsDir), SENTINEL_E2E_STATE_DIR: stateDir, SENTINEL_PARENT_PID: String(process.pid) },
+    // parentPid: Playwright's runner takes its group down if this process dies first (e2e/support/orphan-guard.ts)
+    env: { ...childEnv(config, env, reportsDir), [INTERNAL_VARIABLES.stateDir]: stateDir, [INTERNAL_VARIABLES.parentPid]: String(process.pid) },
     stdio: ['ignore', debug ? 'inherit' : 'ignore', debug ? 'inherit' : 'pipe'],
     detached: true, // own process group: a kill reaches Chromium and the workers too
   });

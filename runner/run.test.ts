@@ -73,10 +73,32 @@ describe('executeRun', () => {
     expect(lines).toContain('✘ db  5 ms  migration_pending: postgresql://admin:[REDACTED]@x pending');
   });
 
-  test('configured target: skipped checks are reported, never counted as passed', async () => {
+  test('a ci run with a check not configured stops before any check runs (exit 2 via SentinelError)', async () => {
+    let ran = false;
+    const error = await executeRun({
+      mode: 'ci',
+      env: { ...BASE_ENV, SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      embedded: false,
+      write: () => {},
+      probe: async (id: ProbeCheckId) => {
+        ran = true;
+        return passed(id, 'probe');
+      },
+    }).catch((e: unknown) => e);
+    expect(ran).toBe(false);
+    expect(error).toBeInstanceOf(SentinelError);
+    expect((error as SentinelError).code).toBe('not_configured');
+    expect((error as SentinelError).message.split('\n')).toEqual([
+      'sentinel: a ci run cannot vouch for a check that is not configured:',
+      '- db: no database URL (SENTINEL_DATABASE_URL) — or leave it out on purpose with --skip db (SENTINEL_SKIP), or pass --allow-skipped',
+    ]);
+  });
+
+  test('configured target with --allow-skipped: skipped checks are reported, never counted as passed', async () => {
     const summary = await executeRun({
       mode: 'ci',
       env: { ...BASE_ENV, SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      overrides: { allowSkipped: true },
       embedded: false,
       write: () => {},
       probe: async (id: ProbeCheckId) => passed(id, 'probe'),
@@ -116,7 +138,7 @@ describe('executeRun', () => {
     let browserCalled = false;
     const summary = await executeRun({
       mode: 'postdeploy',
-      env: { ...BASE_ENV, SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      env: { ...BASE_ENV, SENTINEL_SKIP: 'db', SENTINEL_REPORTS_DIR: join(dir, 'reports') },
       embedded: false,
       write: () => {},
       signal: controller.signal,

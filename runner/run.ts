@@ -1,10 +1,10 @@
 /**
  * One run of the suite (postdeploy | ci | probe-only): probes first (concurrently, a live line each),
  * then browser checks through Playwright, one CheckResult per check, then the reporters.
- * With no target configured the embedded local stack is started for the run and stopped after it.
+ * With `--embedded` the local reference stack is started for the run and stopped after it.
  */
 import { resolve } from 'node:path';
-import { collectSecrets, loadConfig, type Config } from '../core/config.ts';
+import { EMBEDDED_PLACEHOLDERS, collectSecrets, loadConfig, runEnvironment, type Config } from '../core/config.ts';
 import { SentinelError } from '../core/errors.ts';
 import { createRedactor, safeTarget, type Redactor } from '../core/redact.ts';
 import { CHECK_IDS, totalsOf, type BrowserCheckId, type CheckId, type CheckResult, type ProbeCheckId, type RunSummary } from '../core/result.ts';
@@ -12,7 +12,7 @@ import { runProbe } from '../probes/run.ts';
 import { startEmbeddedStack, type EmbeddedStack, type StartEmbeddedStackOptions } from './embedded-stack.ts';
 import { runBrowserChecks, type RunBrowserChecksOptions } from './playwright.ts';
 import { createStandardReporters, redactingFanOut, type Reporter, type WriteLine } from './reporters/index.ts';
-import { isProbeId, selectChecks, type Selection } from './select.ts';
+import { isProbeId, selectChecks, unconfiguredChecks, type Selection } from './select.ts';
 
 export type RunCommandMode = 'postdeploy' | 'ci' | 'probe';
 
@@ -124,9 +124,16 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   try {
     let env: NodeJS.ProcessEnv = options.env;
     if (options.embedded) {
-      options.write('sentinel: no target configured (SENTINEL_APP_URL / SENTINEL_ISSUER / SENTINEL_CONFIG): starting the embedded local stack');
+      const settings = configOrThrow({ ...options.env, ...EMBEDDED_PLACEHOLDERS }, overrides);
+      options.write('sentinel: --embedded: starting the local reference stack');
       const start = options.startStack ?? startEmbeddedStack;
-      stack = await start({ baseEnv: options.env, ...(options.signal ? { signal: options.signal } : {}) });
+      stack = await start({
+        baseEnv: options.env,
+        faults: settings.stack.faults,
+        protocol: settings.stack.protocol,
+        debug: settings.debug,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       env = { ...options.env, ...stack.env };
     }
     const config = configOrThrow(env, overrides);
@@ -135,13 +142,14 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     const faults = stack?.info.faults?.length ? `, faults: ${stack.info.faults.join(', ')}` : '';
     options.write(`sentinel: ${options.mode} run against ${target}${options.embedded ? ` (embedded stack${faults})` : ''}`);
     const selection = selectChecks({ mode: options.mode, config, embedded: options.embedded, ...(options.requested ? { requested: options.requested } : {}) });
+    const unvouched = unconfiguredChecks(options.mode, config, selection);
+    if (unvouched.length) {
+      throw new SentinelError('not_configured', [`sentinel: a ${options.mode} run cannot vouch for ${unvouched.length === 1 ? 'a check that is' : `${unvouched.length} checks that are`} not configured:`, ...unvouched].join('\n'));
+    }
+    const { stepSummaryPath } = runEnvironment(options.env);
     const reporters = options.reporters
       ? await options.reporters(config)
-      : await createStandardReporters({
-          reportsDir: resolve(config.reportsDir),
-          write: options.write,
-          ...(options.env.GITHUB_STEP_SUMMARY ? { stepSummaryPath: options.env.GITHUB_STEP_SUMMARY } : {}),
-        });
+      : await createStandardReporters({ reportsDir: resolve(config.reportsDir), write: options.write, ...(stepSummaryPath ? { stepSummaryPath } : {}) });
     const sentinelEnv = Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith('SENTINEL_')));
     const summary = await runChecks({
       mode: options.mode,

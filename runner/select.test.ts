@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { CHECK_IDS } from '../core/result.ts';
-import { selectChecks } from './select.ts';
+import { selectChecks, unconfiguredChecks } from './select.ts';
 import { BASE_ENV, configFrom } from './test-support/config.ts';
 
 const FULL_ENV = {
@@ -88,5 +88,30 @@ describe('selectChecks', () => {
     const probeOnly = selectChecks({ mode: 'probe', config: configFrom(FULL_ENV), embedded: true });
     expect(probeOnly.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db']);
     expect(probeOnly.skipped.map((s) => s.reason)).toEqual(['not_selected', 'not_selected', 'not_selected', 'not_selected']);
+  });
+});
+
+describe('unconfiguredChecks: the ci/postdeploy gate', () => {
+  const NO_DB = { ...BASE_ENV };
+  test('a not_configured check blocks ci and postdeploy runs, one line each; probe and monitor runs are not gated', () => {
+    const config = configFrom(NO_DB);
+    for (const mode of ['ci', 'postdeploy'] as const) {
+      const lines = unconfiguredChecks(mode, config, selectChecks({ mode, config, embedded: false }));
+      expect(lines).toEqual(['- db: no database URL (SENTINEL_DATABASE_URL) — or leave it out on purpose with --skip db (SENTINEL_SKIP), or pass --allow-skipped']);
+    }
+    for (const mode of ['probe', 'monitor'] as const) expect(unconfiguredChecks(mode, config, selectChecks({ mode, config, embedded: false }))).toEqual([]);
+  });
+
+  test('--skip (SENTINEL_SKIP) deselects on purpose; --allow-skipped lets it pass as a visible skip; not_permitted never blocks', () => {
+    const skipped = configFrom({ ...NO_DB, SENTINEL_SKIP: 'db' });
+    const selection = selectChecks({ mode: 'ci', config: skipped, embedded: false });
+    expect(unconfiguredChecks('ci', skipped, selection)).toEqual([]);
+    expect(selection.skipped.find((s) => s.id === 'db')).toMatchObject({ reason: 'not_selected', message: 'left out on purpose (--skip / SENTINEL_SKIP)' });
+    const allowed = configFrom(NO_DB, { allowSkipped: true });
+    const allowedSelection = selectChecks({ mode: 'ci', config: allowed, embedded: false });
+    expect(unconfiguredChecks('ci', allowed, allowedSelection)).toEqual([]);
+    expect(allowedSelection.skipped.find((s) => s.id === 'db')?.reason).toBe('not_configured');
+    // e2e-admin-crud and e2e-session-redeploy are not permitted here: visible skips, no gate
+    expect(reasons(allowedSelection)['e2e-admin-crud']).toBe('not_permitted');
   });
 });

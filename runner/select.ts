@@ -55,6 +55,9 @@ function decide(id: CheckId, input: SelectionInput): Decision {
   if (requested && !requested.includes(id)) {
     return { id, run: false, reason: 'not_selected', message: `not requested (selected: ${requested.join(', ')})` };
   }
+  if (config.skip.includes(id)) {
+    return { id, run: false, reason: 'not_selected', message: 'left out on purpose (--skip / SENTINEL_SKIP)' };
+  }
   if (mode === 'probe' && checkKind(id) === 'browser') {
     return { id, run: false, reason: 'not_selected', message: '`sentinel probe` runs probes only' };
   }
@@ -89,6 +92,18 @@ export function selectChecks(input: SelectionInput): Selection {
     run: decisions.filter((d) => d.run).map((d) => d.id),
     skipped: decisions.filter((d) => !d.run).map((d) => skipped(d.id, d.reason!, d.message!)),
   };
+}
+
+/**
+ * The gate's rule: in ci and postdeploy runs a check skipped as not configured is a check nobody
+ * looked at, so the run cannot say "passed". One line per such check (what is missing, how to leave it
+ * out on purpose); empty when every check runs, was deselected, is not permitted, or skips are allowed.
+ */
+export function unconfiguredChecks(mode: RunMode, config: Config, selection: Selection): string[] {
+  if ((mode !== 'ci' && mode !== 'postdeploy') || config.allowSkipped) return [];
+  return selection.decisions
+    .filter((d) => d.reason === 'not_configured')
+    .map((d) => `- ${d.id}: ${d.message} — or leave it out on purpose with --skip ${d.id} (SENTINEL_SKIP), or pass --allow-skipped`);
 }
 
 export function isProbeId(id: CheckId): id is (typeof PROBE_CHECK_IDS)[number] {

@@ -13,8 +13,8 @@ test('e2e-admin-crud: create, view, edit and delete a GadgetBot through the admi
     test.info().annotations.push({ type: 'reason', description: 'not_permitted' });
     test.skip(true, 'admin CRUD changes data: set SENTINEL_ALLOW_MUTATIONS=true to allow it');
   }
-  const runId = process.env.SENTINEL_RUN_ID ?? Date.now().toString(36);
-  const botName = `${sentinel.botPrefix}-${runId}-${randomBytes(3).toString('hex')}`;
+  // <prefix>-<time of the run, base 36>-<random>: recognisable, unique, and sortable by age.
+  const botName = `${sentinel.botPrefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   // Leftovers of killed runs; a failing sweep must not hide the check's own result.
   const swept = await sweepLeftovers(page.request, sentinel).catch((error: Error) => `sweep failed: ${error.message}`);
   await attachObservations({ botName, sweptLeftovers: swept });

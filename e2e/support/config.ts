@@ -4,15 +4,16 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type Config } from '../../core/config.ts';
+import { internalVariables, loadConfig, type Config } from '../../core/config.ts';
 
 export const E2E_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 /**
  * Stored browser state and run-time secrets, deleted after the run. The runner hands every run its
- * own folder (SENTINEL_E2E_STATE_DIR) so a monitor and a post-deploy run never share sign-ins; a bare
- * `npx playwright test` uses the gitignored e2e/.auth.
+ * own folder (INTERNAL_VARIABLES.stateDir) so a monitor and a post-deploy run never share sign-ins; a
+ * bare `npx playwright test` uses the gitignored e2e/.auth.
  */
-export const AUTH_DIR = process.env.SENTINEL_E2E_STATE_DIR ? path.resolve(process.env.SENTINEL_E2E_STATE_DIR) : path.join(E2E_DIR, '.auth');
+export const RUNNER_STATE_DIR = internalVariables(process.env).stateDir;
+export const AUTH_DIR = RUNNER_STATE_DIR ? path.resolve(RUNNER_STATE_DIR) : path.join(E2E_DIR, '.auth');
 
 export function loadSentinelConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = loadConfig(env);

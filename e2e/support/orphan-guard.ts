@@ -5,17 +5,18 @@
  * removes the state folder and takes its whole group (workers, Chromium) down.
  */
 import { rmSync } from 'node:fs';
+import { internalVariables } from '../../core/config.ts';
 
 const WATCH_INTERVAL_MS = 500;
 
 /** Only in Playwright's runner process of a sentinel run: not in its workers, not in a plain `playwright test`. */
 export function guardAgainstOrphaning(env: NodeJS.ProcessEnv = process.env): void {
-  const parent = Number(env.SENTINEL_PARENT_PID);
-  if (!Number.isInteger(parent) || parent <= 1 || process.ppid !== parent) return;
+  const { parentPid: parent, stateDir } = internalVariables(env);
+  if (parent === undefined || process.ppid !== parent) return;
   const timer = setInterval(() => {
     if (process.ppid === parent) return;
     clearInterval(timer);
-    if (env.SENTINEL_E2E_STATE_DIR) rmSync(env.SENTINEL_E2E_STATE_DIR, { recursive: true, force: true });
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     process.kill(-process.pid, 'SIGKILL'); // the group sentinel made: this runner leads it
   }, WATCH_INTERVAL_MS);
   timer.unref();

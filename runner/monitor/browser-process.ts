@@ -27,7 +27,7 @@ export const runBrowserInChild: RunBrowserFn = (config, env, options) =>
     const child = spawn(process.execPath, childCommand(), {
       cwd: REPO_ROOT,
       // Only what Node and Playwright need; the target's settings travel in the request on stdin.
-      env: Object.fromEntries(Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, LANG: process.env.LANG, SENTINEL_DEBUG: process.env.SENTINEL_DEBUG, SENTINEL_CHROMIUM: process.env.SENTINEL_CHROMIUM, PLAYWRIGHT_BROWSERS_PATH: process.env.PLAYWRIGHT_BROWSERS_PATH }).filter(([, v]) => v !== undefined)) as Record<string, string>,
+      env: Object.fromEntries(Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, LANG: process.env.LANG, PLAYWRIGHT_BROWSERS_PATH: process.env.PLAYWRIGHT_BROWSERS_PATH }).filter(([, v]) => v !== undefined)) as Record<string, string>,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let outcome: { results?: CheckResult[]; error?: string } = {};

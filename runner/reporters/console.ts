@@ -1,5 +1,5 @@
 /** Console reporter: a live line per finished check, then an aligned table and the totals. */
-import type { CheckResult, RunSummary } from '../../core/result.ts';
+import { verdictOf, type CheckResult, type RunSummary } from '../../core/result.ts';
 import { STATUS_MARK, explanation, formatDuration } from './format.ts';
 import type { Reporter, WriteLine } from './types.ts';
 
@@ -15,7 +15,7 @@ export function summaryTable(summary: RunSummary): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
   const { passed, failed, flaky, skipped } = summary.totals;
-  const verdict = failed + flaky > 0 ? 'FAILED' : passed > 0 ? 'PASSED' : 'NOTHING RAN';
+  const verdict = { failed: 'FAILED', passed: 'PASSED', nothing_ran: 'NOTHING RAN' }[verdictOf(summary.totals)];
   return [
     '',
     line(header),

@@ -1,7 +1,7 @@
 /** `summary.md` — a Markdown table for a CI job page; appended to $GITHUB_STEP_SUMMARY when set. */
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunSummary } from '../../core/result.ts';
+import { verdictOf, type RunSummary } from '../../core/result.ts';
 import { STATUS_MARK, explanation, formatDuration } from './format.ts';
 import type { Reporter } from './types.ts';
 
@@ -9,7 +9,7 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' 
 
 export function markdownDocument(summary: RunSummary): string {
   const { passed, failed, flaky, skipped } = summary.totals;
-  const verdict = failed + flaky > 0 ? '✘ failed' : '✔ passed';
+  const verdict = { failed: '✘ failed', passed: '✔ passed', nothing_ran: '- nothing ran: no check was verified' }[verdictOf(summary.totals)];
   return [
     `## gadgetbot-sentinel ${cell(summary.mode)}: ${verdict}`,
     '',

@@ -76,6 +76,14 @@ describe('summary.md', () => {
     expect(rows[2]).toBe('| ✘ failed | `db` | 45 ms | migration_pending: 1 migration not applied: 0001_graceful_psylocke |');
     expect(rows[5]).toContain('was \\| shown second line');
   });
+
+  test('a run in which nothing ran never says passed', () => {
+    const doc = markdownDocument(summary([CHECKS[3]!]));
+    expect(doc.split('\n')[0]).toBe('## gadgetbot-sentinel ci: - nothing ran: no check was verified');
+    expect(doc).not.toContain('passed ·');
+    expect(doc).not.toMatch(/✔/);
+    expect(markdownDocument(summary([CHECKS[0]!, CHECKS[3]!])).split('\n')[0]).toBe('## gadgetbot-sentinel ci: ✔ passed');
+  });
 });
 
 describe('standard reporters', () => {

@@ -16,7 +16,7 @@ import { rm } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
 import { CHECK_IDS } from '../core/result.ts';
 import { STACK_FAULTS } from '../fixtures/stack/index.ts';
-import { FAULT_MATRIX, HEALTHY, stackDidNotStart, compareWithExpectation, detectionSummary, expectationFor, matrixMarkdown, matrixStats, observedChecks, runFaultCase, type ObservedCheck } from './fault-matrix.ts';
+import { FAULT_MATRIX, HEALTHY, isScenario, stackDidNotStart, compareWithExpectation, detectionSummary, expectationFor, matrixMarkdown, matrixStats, observedChecks, runFaultCase, type ObservedCheck } from './fault-matrix.ts';
 
 const REPRESENTATIVE = ['idp-login-v1', 'app-signout-keeps-session', 'app-secret-rotated', 'db-down', 'tls-untrusted', 'tls-expiring-soon', HEALTHY, HEALTHY] as const;
 const CASE_TIMEOUT_MS = 300_000;
@@ -24,12 +24,23 @@ const CASE_TIMEOUT_MS = 300_000;
 const allPassed = (): ObservedCheck[] => CHECK_IDS.map((id) => ({ id, status: 'passed', warnings: [] }));
 
 describe('fault matrix table', () => {
-  test('has exactly one row per stack fault, plus the healthy stack', () => {
-    expect(FAULT_MATRIX.map((row) => row.fault).sort()).toEqual([...STACK_FAULTS, HEALTHY].sort());
+  test('has exactly one row per stack fault, plus the healthy stack, plus scenario rows with unique names', () => {
+    expect(FAULT_MATRIX.filter((row) => !isScenario(row)).map((row) => row.fault).sort()).toEqual([...STACK_FAULTS, HEALTHY].sort());
+    const names = FAULT_MATRIX.map((row) => row.fault);
+    expect(new Set(names).size).toBe(names.length);
+    for (const row of FAULT_MATRIX.filter(isScenario)) expect(STACK_FAULTS as readonly string[], row.fault).not.toContain(row.fault);
+  });
+
+  test('a scenario that must be refused: exit 2, the line printed and no check run; anything else is a mismatch', () => {
+    const row = expectationFor('ci-missing-secret');
+    const none = observedChecks(undefined);
+    const line = row.scenario!.lines![0]!;
+    expect(compareWithExpectation(row, none, 2, `sentinel: a ci run cannot vouch for a check that is not configured:\n${line}\n`)).toEqual([]);
+    expect(compareWithExpectation(row, allPassed(), 0, '')).toEqual([`no line "${line}" in the output`, 'exit code 0, expected 2', `expected no check to run, got ${CHECK_IDS.join(', ')}`]);
   });
 
   test('every fault row expects at least one failure or warning; the healthy row none', () => {
-    for (const row of FAULT_MATRIX) {
+    for (const row of FAULT_MATRIX.filter((r) => !isScenario(r))) {
       const findings = Object.keys(row.failed).length + Object.keys(row.warnings ?? {}).length;
       expect(findings > 0, row.fault).toBe(row.fault !== HEALTHY);
     }

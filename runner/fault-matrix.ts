@@ -8,17 +8,17 @@
  * SENTINEL_STACK_FAULTS set, its own reports folder, and its summary.json read back.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHECK_IDS, WARNINGS, type CheckId, type CheckStatus, type Reason, type Warning } from '../core/result.ts';
-import { REPO_ROOT } from './embedded-stack.ts';
+import { REPO_ROOT, startEmbeddedStack, type EmbeddedStack } from './embedded-stack.ts';
 
 /** The healthy stack is a row of its own: nothing may fail. */
 export const HEALTHY = 'healthy';
 
 export interface FaultExpectation {
-  /** A STACK_FAULTS name (fixtures/stack/index.ts), or `healthy`. */
+  /** A STACK_FAULTS name (fixtures/stack/index.ts), `healthy`, or the name of a scenario row. */
   fault: string;
   /** Exactly the checks that must fail, with their reasons; all others must pass. */
   failed: Partial<Record<CheckId, Reason>>;
@@ -26,6 +26,38 @@ export interface FaultExpectation {
   warnings?: Partial<Record<CheckId, Warning>>;
   /** The production failure this reproduces, and why these checks (and only these) see it. */
   why: string;
+  /** A row that is not one stack fault under `sentinel run --embedded`: how its run is set up. */
+  scenario?: Scenario;
+}
+
+/**
+ * What an operator does wrong, or what happens around a run, rather than a fault of the stack: edited
+ * variables, a run right after another, a reports folder with junk in it.
+ */
+export interface Scenario {
+  /**
+   * `configured`: the stack is started beside the run and handed over as a configured target (its
+   * variables, then `env` edits them); `embedded`: `sentinel run --embedded` with `env` added.
+   */
+  target: 'configured' | 'embedded';
+  faults?: readonly string[];
+  /** Edits the run's variables: `undefined` removes one. */
+  env?: (stackEnv: Readonly<Record<string, string>>) => Record<string, string | undefined>;
+  /** Arguments after `sentinel run` (default `--mode postdeploy`). */
+  args?: readonly string[];
+  /** Runs one right after the other against the same stack; each must match the row. Default 1. */
+  runs?: number;
+  /** Prepares the reports folder before the first run. */
+  prepare?: (reportsDir: string) => Promise<void>;
+  /** 2 for a run the configuration stops before any check (no summary then); default from `failed`. */
+  exitCode?: 2;
+  /** Lines the run must print (stdout or stderr), exactly. */
+  lines?: readonly string[];
+}
+
+/** Rows the representative half and the table test treat as stack faults. */
+export function isScenario(row: FaultExpectation): boolean {
+  return row.scenario !== undefined;
 }
 
 const ALL_BROWSER = (reason: Reason): Partial<Record<CheckId, Reason>> => ({
@@ -143,6 +175,47 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
     failed: {},
     why: 'the healthy stack: every check passes, nothing flaky, no warning',
   },
+  // Scenario rows: the operator's side of a run.
+  {
+    fault: 'typo-variable',
+    failed: {},
+    scenario: {
+      target: 'configured',
+      env: (stack) => ({ SENTINEL_APP_URL: undefined, SENTINEL_APP_URI: stack.SENTINEL_APP_URL }),
+      exitCode: 2,
+      lines: ['- SENTINEL_APP_URI: unknown variable SENTINEL_APP_URI (did you mean SENTINEL_APP_URL?); the known ones are listed in .env.example'],
+    },
+    why: 'a typo in a variable name with users and a database set: refused, never a run against something else (the local stand-in)',
+  },
+  {
+    fault: 'variables-without-target',
+    failed: {},
+    scenario: {
+      target: 'configured',
+      env: () => ({ SENTINEL_APP_URL: undefined, SENTINEL_ISSUER: undefined }),
+      exitCode: 2,
+      lines: ['- no target: set SENTINEL_APP_URL and SENTINEL_ISSUER (or SENTINEL_CONFIG), or pass --embedded to run against the local reference stack'],
+    },
+    why: 'users, database and Coolify set but no app or issuer: refused (the embedded stack is the target only with --embedded)',
+  },
+  {
+    fault: 'ci-missing-secret',
+    failed: {},
+    scenario: {
+      target: 'configured',
+      env: () => ({ SENTINEL_DATABASE_URL: undefined }),
+      args: ['--mode', 'ci'],
+      exitCode: 2,
+      lines: ['- db: no database URL (SENTINEL_DATABASE_URL) — or leave it out on purpose with --skip db (SENTINEL_SKIP), or pass --allow-skipped'],
+    },
+    why: 'a CI gate whose database secret is missing (a fork, a renamed secret): the db check could not look, so the gate is not green',
+  },
+  {
+    fault: 'runs-back-to-back',
+    failed: {},
+    scenario: { target: 'configured', runs: 2 },
+    why: "a second run right after the first (a CI retry, a second operator): the first run's sign-ins still count in Better Auth's limit; the second waits the window the server states, never rate_limited",
+  },
 ];
 
 export function expectationFor(fault: string): FaultExpectation {
@@ -223,8 +296,16 @@ function statusMismatch(check: ObservedCheck, wantReason: Reason | undefined): s
 }
 
 /** Every difference between a run and its row; empty means an exact match. */
-export function compareWithExpectation(expectation: FaultExpectation, checks: readonly ObservedCheck[], exitCode: number | null): string[] {
+export function compareWithExpectation(expectation: FaultExpectation, checks: readonly ObservedCheck[], exitCode: number | null, output = ''): string[] {
   const problems: string[] = [];
+  const printed = output.split('\n');
+  for (const line of expectation.scenario?.lines ?? []) if (!printed.includes(line)) problems.push(`no line "${line}" in the output`);
+  if (expectation.scenario?.exitCode === 2) {
+    if (exitCode !== 2) problems.push(`exit code ${exitCode ?? 'none'}, expected 2`);
+    const ran = checks.filter((c) => c.status !== 'missing').map((c) => c.id);
+    if (ran.length) problems.push(`expected no check to run, got ${ran.join(', ')}`);
+    return problems;
+  }
   for (const check of checks) {
     const wantWarnings = expectation.warnings?.[check.id] ? [expectation.warnings[check.id]!] : [];
     const status = statusMismatch(check, expectation.failed[check.id]);
@@ -241,23 +322,25 @@ export function compareWithExpectation(expectation: FaultExpectation, checks: re
 export interface RunFaultCaseOptions {
   /** Reports folder of this run; default a fresh temp folder. */
   reportsDir?: string;
-  /** Deadline of the whole run (stack start, probes, browser, stop); default 6 min. */
+  /** Deadline of each run (stack start, probes, browser, stop); default 6 min. */
   timeoutMs?: number;
-  /** Environment to start from; default process.env (target variables are removed). */
+  /** Environment to start from; default process.env (its SENTINEL_* and CI variables are removed). */
   baseEnv?: NodeJS.ProcessEnv;
   /** How often a stack that never became ready is started again; default 3 starts. */
   startAttempts?: number;
 }
 
-/** Variables that would point the run at a configured target or change its shape: the matrix runs the embedded stack, no retries. */
-const STRIPPED = /^SENTINEL_(APP_URL|ISSUER|CONFIG|CHECKS|E2E_RETRIES|ALLOW_MUTATIONS|ALLOW_DISRUPTIVE|STACK_FAULTS|REPORTS_DIR)$/;
-
-export function caseEnv(fault: string, reportsDir: string, baseEnv: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+/** The environment a case starts from: no SENTINEL_* of the caller, no CI (the mode is explicit). */
+export function caseEnv(reportsDir: string, baseEnv: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(baseEnv)) if (!STRIPPED.test(key) && key !== 'CI') env[key] = value;
+  for (const [key, value] of Object.entries(baseEnv)) if (!key.startsWith('SENTINEL_') && key !== 'CI') env[key] = value;
   env.SENTINEL_REPORTS_DIR = reportsDir;
-  env.SENTINEL_STACK_FAULTS = fault === HEALTHY ? '' : fault;
   return env;
+}
+
+/** The scenario a row stands for: its own, or its stack fault under `sentinel run --embedded`. */
+export function scenarioOf(expectation: FaultExpectation): Scenario {
+  return expectation.scenario ?? { target: 'embedded', faults: expectation.fault === HEALTHY ? [] : [expectation.fault] };
 }
 
 /** The run never got a stack (exit 2 before any check): no verdict about the checks, so the case may start again. */
@@ -266,10 +349,9 @@ export function stackDidNotStart(exitCode: number | null, stderrTail: string, ha
 }
 
 /**
- * Runs `sentinel run` against the embedded stack with `fault` and compares with its row. A run whose
- * stack did not come up (the runner's 30 s READY deadline on a loaded machine) produced no check
- * result at all; it is started again, up to `startAttempts` times, and the attempts are recorded.
- * Check results are never retried.
+ * Runs the row's scenario (by default `sentinel run --embedded` with the fault) and compares with the
+ * row. A run whose stack did not come up produced no check result at all; it is started again, up to
+ * `startAttempts` times, and the attempts are recorded. Check results are never retried.
  */
 export async function runFaultCase(fault: string, options: RunFaultCaseOptions = {}): Promise<FaultCaseResult> {
   const attempts = Math.max(1, options.startAttempts ?? 3);
@@ -281,20 +363,19 @@ export async function runFaultCase(fault: string, options: RunFaultCaseOptions =
   return result!;
 }
 
-async function runFaultCaseOnce(fault: string, options: RunFaultCaseOptions): Promise<FaultCaseResult> {
-  const expectation = expectationFor(fault);
-  const reportsDir = options.reportsDir ?? (await mkdtemp(join(tmpdir(), `sentinel-fault-${fault}-`)));
-  const timeoutMs = options.timeoutMs ?? 360_000;
-  const started = performance.now();
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/sentinel.mjs'), 'run', '--embedded', '--mode', 'postdeploy'], {
-    cwd: REPO_ROOT,
-    env: caseEnv(fault, reportsDir, options.baseEnv),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+interface SentinelRun {
+  exitCode: number | null;
+  timedOut: boolean;
+  stdout: string;
+  stderrTail: string;
+}
+
+function runSentinel(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<SentinelRun> {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/sentinel.mjs'), 'run', ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderrTail = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString()).slice(-2000)));
+  child.stderr!.on('data', (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString()).slice(-4000)));
   let timedOut = false;
   // SIGTERM lets sentinel stop Playwright and the stack; SIGKILL only if it does not within 20 s.
   const deadline = setTimeout(() => {
@@ -302,26 +383,93 @@ async function runFaultCaseOnce(fault: string, options: RunFaultCaseOptions): Pr
     child.kill('SIGTERM');
     setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), 20_000).unref();
   }, timeoutMs);
-  const exitCode = await new Promise<number | null>((resolve) => {
-    child.once('error', () => resolve(null));
-    child.once('close', (code) => resolve(code));
+  return new Promise((resolve) => {
+    const done = (exitCode: number | null) => {
+      clearTimeout(deadline);
+      resolve({ exitCode, timedOut, stdout, stderrTail });
+    };
+    child.once('error', () => done(null));
+    child.once('close', (code) => done(code));
   });
-  clearTimeout(deadline);
-  const durationMs = Math.round(performance.now() - started);
-  await writeFile(join(reportsDir, 'sentinel-stdout.txt'), stdout).catch(() => undefined);
+}
 
-  let summary: { checks?: SummaryCheck[] } | undefined;
-  try {
-    summary = JSON.parse(await readFile(join(reportsDir, 'summary.json'), 'utf8')) as { checks?: SummaryCheck[] };
-  } catch {
-    summary = undefined;
+function applyEdits(env: NodeJS.ProcessEnv, edits: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const [key, value] of Object.entries(edits)) {
+    if (value === undefined) delete out[key];
+    else out[key] = value;
   }
-  const checks = observedChecks(summary);
-  const mismatches = compareWithExpectation(expectation, checks, exitCode);
-  if (!summary) mismatches.unshift(`no summary.json (exit ${exitCode ?? 'none'}${timedOut ? ', killed at the deadline' : ''}): ${stderrTail.trim().split('\n').pop() ?? ''}`);
-  if (timedOut) mismatches.unshift(`the run exceeded its deadline of ${Math.round(timeoutMs / 1000)} s`);
-  const stackStartFailed = stackDidNotStart(exitCode, stderrTail, summary !== undefined);
-  return { fault, expectation, exitCode, timedOut, stackStartFailed, startAttempts: 1, durationMs, checks, mismatches, reportsDir, stderrTail };
+  return out;
+}
+
+async function readSummary(reportsDir: string): Promise<{ checks?: SummaryCheck[] } | undefined> {
+  try {
+    return JSON.parse(await readFile(join(reportsDir, 'summary.json'), 'utf8')) as { checks?: SummaryCheck[] };
+  } catch {
+    return undefined;
+  }
+}
+
+async function runFaultCaseOnce(fault: string, options: RunFaultCaseOptions): Promise<FaultCaseResult> {
+  const expectation = expectationFor(fault);
+  const scenario = scenarioOf(expectation);
+  const reportsDir = options.reportsDir ?? (await mkdtemp(join(tmpdir(), `sentinel-fault-${fault}-`)));
+  const timeoutMs = options.timeoutMs ?? 360_000;
+  const started = performance.now();
+  const base = caseEnv(reportsDir, options.baseEnv);
+  let stack: EmbeddedStack | undefined;
+  const result = (partial: Partial<FaultCaseResult> & Pick<FaultCaseResult, 'checks' | 'mismatches'>): FaultCaseResult => ({
+    fault,
+    expectation,
+    exitCode: null,
+    timedOut: false,
+    stackStartFailed: false,
+    startAttempts: 1,
+    durationMs: Math.round(performance.now() - started),
+    reportsDir,
+    stderrTail: '',
+    ...partial,
+  });
+  try {
+    let env: NodeJS.ProcessEnv;
+    if (scenario.target === 'configured') {
+      try {
+        stack = await startEmbeddedStack({ baseEnv: base, faults: scenario.faults ?? [] });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return result({ stackStartFailed: true, stderrTail: message, checks: observedChecks(undefined), mismatches: [`the stack did not start: ${message}`] });
+      }
+      env = applyEdits({ ...base, ...stack.env }, scenario.env?.(stack.env) ?? {});
+    } else {
+      env = applyEdits({ ...base, SENTINEL_STACK_FAULTS: (scenario.faults ?? []).join(',') }, scenario.env?.({}) ?? {});
+    }
+    await scenario.prepare?.(reportsDir);
+    const args = [...(scenario.target === 'embedded' ? ['--embedded'] : []), ...(scenario.args ?? ['--mode', 'postdeploy'])];
+    const mismatches: string[] = [];
+    let last: SentinelRun | undefined;
+    let checks = observedChecks(undefined);
+    const runs = Math.max(1, scenario.runs ?? 1);
+    for (let run = 1; run <= runs; run++) {
+      await rm(join(reportsDir, 'summary.json'), { force: true });
+      last = await runSentinel(args, env, timeoutMs);
+      await writeFile(join(reportsDir, run === runs ? 'sentinel-stdout.txt' : `sentinel-stdout-${run}.txt`), last.stdout).catch(() => undefined);
+      const summary = await readSummary(reportsDir);
+      checks = observedChecks(summary);
+      const label = runs > 1 ? `run ${run} of ${runs}: ` : '';
+      const found = compareWithExpectation(expectation, checks, last.exitCode, `${last.stdout}\n${last.stderrTail}`).map((m) => `${label}${m}`);
+      const wantsSummary = scenario.exitCode !== 2;
+      if (!summary && wantsSummary) found.unshift(`${label}no summary.json (exit ${last.exitCode ?? 'none'}${last.timedOut ? ', killed at the deadline' : ''}): ${last.stderrTail.trim().split('\n').pop() ?? ''}`);
+      if (last.timedOut) found.unshift(`${label}the run exceeded its deadline of ${Math.round(timeoutMs / 1000)} s`);
+      mismatches.push(...found);
+      if (scenario.target === 'embedded' && stackDidNotStart(last.exitCode, last.stderrTail, summary !== undefined)) {
+        return result({ exitCode: last.exitCode, stackStartFailed: true, stderrTail: last.stderrTail, checks, mismatches });
+      }
+      if (run < runs) await rename(join(reportsDir, 'summary.json'), join(reportsDir, `summary-${run}.json`)).catch(() => undefined);
+    }
+    return result({ exitCode: last!.exitCode, timedOut: last!.timedOut, stderrTail: last!.stderrTail, checks, mismatches });
+  } finally {
+    await stack?.stop();
+  }
 }
 
 function describeFailed(failed: Partial<Record<string, string>>, warnings?: Partial<Record<string, string>>): string {

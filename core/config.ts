@@ -6,6 +6,7 @@
  * the suite test something the operator did not mean).
  */
 import { readFileSync } from 'node:fs';
+import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { CHECK_IDS, type CheckId } from './result.ts';
 
@@ -34,16 +35,12 @@ const positiveInt = (what: string) =>
 
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
 
-// A five- or six-field cron expression; node-cron validates the ranges again at schedule time.
-const cronField = /^(\*|\d+|\d+-\d+)(\/\d+)?(,(\*|\d+|\d+-\d+)(\/\d+)?)*$/;
+// Judged by node-cron itself, the library that runs the schedules (names, ranges, steps, a seconds field).
 const cronExpression = (what: string) =>
   z
     .string()
     .trim()
-    .refine((expr) => {
-      const fields = expr.split(/\s+/);
-      return (fields.length === 5 || fields.length === 6) && fields.every((f) => cronField.test(f));
-    }, `${what} must be a cron expression with 5 or 6 fields`);
+    .refine((expr) => validateCron(expr), `${what} must be a cron expression node-cron accepts (5 fields, or 6 with seconds)`);
 
 const hostPort = z
   .string()

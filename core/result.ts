@@ -119,9 +119,22 @@ export function verdictOf(totals: RunTotals): Verdict {
   return totals.passed > 0 ? 'passed' : 'nothing_ran';
 }
 
-/** Exit code of a run: flaky counts as a failure here (a pass after retry hides an outage). */
+/**
+ * The one rule for what counts as a success, wherever results are counted (exit code, metrics,
+ * history, status): only `passed`. A pass after a retry (`flaky`) can hide an outage, so it is a failure.
+ */
+export function countsAsPassed(status: CheckStatus): boolean {
+  return status === 'passed';
+}
+
+/** A result that stands for a failure: failed, or flaky. */
+export function countsAsFailed(status: CheckStatus): boolean {
+  return status === 'failed' || status === 'flaky';
+}
+
+/** Exit code of a run: 1 when any check counts as failed. */
 export function exitCodeOf(checks: readonly CheckResult[]): 0 | 1 {
-  return checks.some((c) => c.status === 'failed' || c.status === 'flaky') ? 1 : 0;
+  return checks.some((c) => countsAsFailed(c.status)) ? 1 : 0;
 }
 
 export function skipped(id: CheckId, reason: Reason, message: string, target?: string): CheckResult {

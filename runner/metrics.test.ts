@@ -23,27 +23,53 @@ const base = { startedAt: '2026-11-25T10:00:00.000Z' };
 const FINISHED_MS = 1_764_064_800_500; // 2025-11-25T10:00:00.500Z
 
 describe('metrics exposition', () => {
-  it('initialises every series of a configured check before any result', async () => {
+  it('before any result only counts and bookkeeping exist: no series that reports a measurement', async () => {
     const { lines } = setup();
     const out = await lines();
-    for (const status of ['passing', 'failing', 'degraded', 'skipped']) expect(out).toContain(`sentinel_check_status{check="db",status="${status}"} 0`);
     for (const status of ['passed', 'failed', 'flaky', 'skipped']) expect(out).toContain(`sentinel_check_results_total{check="db",status="${status}"} 0`);
-    expect(out).toContain('probe_success{check="db",check_type="db",target="db.internal:5432/gadgetbot"} 0');
-    expect(out).toContain('pg_up{check="db",check_type="db",target="db.internal:5432/gadgetbot"} 0');
+    // A check that never ran has no success, state, reason, login UI or redeploy value that a rule could read.
+    for (const name of ['probe_success', 'probe_duration_seconds', 'pg_up', 'sentinel_check_status', 'sentinel_check_reason', 'sentinel_check_consecutive_failures', 'sentinel_idp_login_ui_info', 'sentinel_session_survived_redeploy', 'sentinel_redeploy_downtime_seconds']) {
+      expect(out.filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)), name).toEqual([]);
+    }
     expect(out).toContain('sentinel_check_last_run_timestamp_seconds{check="e2e-login"} 0');
     expect(out).toContain('sentinel_check_expected_interval_seconds{check="e2e-login"} 900');
     expect(out).toContain('sentinel_check_flaky_results_total{check="e2e-login"} 0');
     expect(out).toContain('sentinel_check_duration_seconds_count{check="tls"} 0');
-    expect(out).toContain('sentinel_idp_login_ui_info{target="app.example.com",login_ui="v1"} 0');
     expect(out).toContain('sentinel_runs_skipped_total{group="browser",reason="overlap"} 0');
     expect(out).toContain('sentinel_run_in_progress{group="probes"} 0');
     expect(out).toContain('sentinel_deployment_runs_total{outcome="passed"} 0');
     expect(out).toContain('sentinel_build_info{version="0.1.0",revision="abc123def456",node_version="v20.20.0",playwright_version="1.65.1"} 1');
     expect(out).toContain('sentinel_start_time_seconds 1700000000');
-    // A check the monitor never runs has its state set but no probe_success that could page someone.
-    expect(out.some((l) => l.startsWith('probe_success{check="e2e-session-redeploy"'))).toBe(false);
-    // No neutral value exists for expiry or verification: absent until measured.
     expect(out.some((l) => l.startsWith('probe_ssl_earliest_cert_expiry') || l.startsWith('sentinel_tls_verify_success'))).toBe(false);
+  });
+
+  it('a TLS handshake that fails clears that host\'s expiry and verify series (no stale 1)', async () => {
+    const { metrics, lines } = setup();
+    const hosts = (second: Record<string, unknown>) => ({ hosts: [{ target: 'app.example.com:443', earliestExpirySeconds: 1796079090, verified: true, hostnameMatch: true, status: 'ok' }, { target: 'auth.example.com:443', ...second }] });
+    recordResult(metrics, { ...base, id: 'tls', kind: 'probe', status: 'passed', durationMs: 20, observations: hosts({ earliestExpirySeconds: 1790000000, verified: true, hostnameMatch: true, status: 'ok' }) }, FINISHED_MS);
+    expect(await lines()).toContain('sentinel_tls_verify_success{target="auth.example.com:443"} 1');
+    recordResult(metrics, { ...base, id: 'tls', kind: 'probe', status: 'failed', reason: 'timeout', durationMs: 5000, observations: hosts({ status: 'fail', reason: 'timeout' }) }, FINISHED_MS + 60_000);
+    const out = await lines();
+    expect(out.filter((l) => /^(probe_ssl_earliest_cert_expiry|sentinel_tls_verify_success)\{.*target="auth\.example\.com:443"/.test(l))).toEqual([]);
+    expect(out).toContain('sentinel_tls_verify_success{target="app.example.com:443"} 1');
+    // A probe that measured no host at all (its deadline) leaves no TLS series either.
+    recordResult(metrics, { ...base, id: 'tls', kind: 'probe', status: 'failed', reason: 'timeout', durationMs: 10_000 }, FINISHED_MS + 120_000);
+    expect((await lines()).filter((l) => l.startsWith('probe_ssl') || l.startsWith('sentinel_tls'))).toEqual([]);
+  });
+
+  it('counts failed runs in a row and names the reason of a failing check until it passes', async () => {
+    const { metrics, lines } = setup();
+    const db = (status: CheckResult['status'], reason?: CheckResult['reason']): CheckResult => ({ ...base, id: 'db', kind: 'probe', status, durationMs: 10, ...(reason ? { reason } : {}), observations: { pgUp: status === 'passed' ? 1 : 0 } });
+    recordResult(metrics, db('failed', 'db_unreachable'), FINISHED_MS);
+    recordResult(metrics, db('failed', 'db_unreachable'), FINISHED_MS);
+    recordResult(metrics, db('failed', 'migration_pending'), FINISHED_MS);
+    let out = await lines();
+    expect(out).toContain('sentinel_check_consecutive_failures{check="db"} 3');
+    expect(out.filter((l) => l.startsWith('sentinel_check_reason{'))).toEqual(['sentinel_check_reason{check="db",reason="migration_pending"} 1']);
+    recordResult(metrics, db('passed'), FINISHED_MS);
+    out = await lines();
+    expect(out).toContain('sentinel_check_consecutive_failures{check="db"} 0');
+    expect(out.filter((l) => l.startsWith('sentinel_check_reason{'))).toEqual([]);
   });
 
   it('maps a passed tls result to exact lines, per configured TLS target only', async () => {
@@ -87,12 +113,10 @@ describe('metrics exposition', () => {
     const out = await lines();
     expect(out).toContain('probe_success{check="db",check_type="db",target="db.internal:5432/gadgetbot"} 0');
     expect(out).toContain('pg_up{check="db",check_type="db",target="db.internal:5432/gadgetbot"} 0');
-    expect(out).toContain('pg_postmaster_start_time_seconds{check="db",check_type="db",target="db.internal:5432/gadgetbot"} 1764000000');
-    expect(out).toContain('sentinel_db_migrations_expected{target="db.internal:5432/gadgetbot"} 3');
-    expect(out).toContain('sentinel_db_migrations_applied{target="db.internal:5432/gadgetbot"} 2');
-    expect(out).toContain('sentinel_db_migrations_pending{target="db.internal:5432/gadgetbot"} 1');
-    expect(out).toContain('sentinel_db_migrations_hash_mismatch{target="db.internal:5432/gadgetbot"} 0');
+    // The failed run measured no migrations and no start time: the earlier values are gone, not kept.
+    expect(out.filter((l) => l.startsWith('sentinel_db_migrations') || l.startsWith('pg_postmaster'))).toEqual([]);
     expect(out).toContain('sentinel_check_status{check="db",status="failing"} 1');
+    expect(out).toContain('sentinel_check_reason{check="db",reason="db_unreachable"} 1');
     expect(out).toContain('sentinel_check_status{check="db",status="passing"} 0');
     expect(out).toContain('sentinel_check_failures_total{check="db",reason="db_unreachable"} 1');
     expect(out).toContain('sentinel_check_results_total{check="db",status="passed"} 1');
@@ -114,11 +138,15 @@ describe('metrics exposition', () => {
     expect(out).toContain('probe_http_status_code{check="login-v2-redirect",check_type="oidc",target="app.example.com"} 302');
     expect(out).toContain('sentinel_idp_login_ui_info{target="app.example.com",login_ui="v1"} 1');
     expect(out).toContain('sentinel_idp_login_ui_info{target="app.example.com",login_ui="v2"} 0');
-    expect(out).toContain('probe_success{check="e2e-login",check_type="browser",target="app.example.com"} 1');
-    expect(out).toContain('sentinel_check_status{check="e2e-login",status="degraded"} 1');
+    // flaky (a pass only after a retry) is a failure wherever it is counted
+    expect(out).toContain('probe_success{check="e2e-login",check_type="browser",target="app.example.com"} 0');
+    expect(out).toContain('sentinel_check_status{check="e2e-login",status="failing"} 1');
     expect(out).toContain('sentinel_check_flaky_results_total{check="e2e-login"} 1');
-    expect(out).toContain('sentinel_session_survived_redeploy 0');
-    expect(out).toContain('sentinel_redeploy_downtime_seconds 3.5');
+    expect(out).toContain('sentinel_check_failures_total{check="e2e-login",reason="unexpected"} 1');
+    expect(out).toContain('sentinel_check_consecutive_failures{check="e2e-login"} 1');
+    expect(out).toContain('sentinel_check_last_success_timestamp_seconds{check="e2e-login"} 0');
+    expect(out).toContain('sentinel_session_survived_redeploy{check="e2e-session-redeploy"} 0');
+    expect(out).toContain('sentinel_redeploy_downtime_seconds{check="e2e-session-redeploy"} 3.5');
     expect(out).toContain('sentinel_check_results_total{check="e2e-session-redeploy",status="skipped"} 1');
   });
 
@@ -156,15 +184,20 @@ describe('metrics exposition', () => {
   it('maps result statuses to the state set', () => {
     expect(stateOf({ status: 'passed' })).toBe('passing');
     expect(stateOf({ status: 'passed', warnings: ['tls_expiry_soon'] })).toBe('degraded');
-    expect(stateOf({ status: 'flaky' })).toBe('degraded');
+    expect(stateOf({ status: 'flaky' })).toBe('failing');
     expect(stateOf({ status: 'failed' })).toBe('failing');
     expect(stateOf({ status: 'skipped' })).toBe('skipped');
   });
 
-  it('says in every HELP of a cached measurement that it comes from the last scheduled run', async () => {
+  it('/metrics HELP says a value is from the last scheduled run; /probe HELP (a run made now) does not', async () => {
     const { registry } = setup();
     const help = (await registry.metrics()).split('\n').filter((l) => l.startsWith('# HELP probe_') || l.startsWith('# HELP pg_'));
     expect(help.length).toBe(6);
-    for (const line of help) expect(line).toContain('last scheduled run (cached)');
+    for (const line of help) expect(line).toContain('of the last scheduled run of the check');
+    const probeRegistry = new Registry();
+    createProbeMetrics(probeRegistry, SPECS);
+    const probeHelp = (await probeRegistry.metrics()).split('\n').filter((l) => l.startsWith('# HELP'));
+    expect(probeHelp.length).toBe(12);
+    for (const line of probeHelp) expect(line).not.toMatch(/cached|scheduled/);
   });
 });

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
 import type { DbObservation, LoginUi, RedeployObservation, TlsHostObservation } from '../core/observations.ts';
-import type { CheckId, CheckResult, CheckStatus } from '../core/result.ts';
+import { countsAsFailed, countsAsPassed, type CheckId, type CheckResult, type CheckStatus } from '../core/result.ts';
 
 export type CheckType = 'tls' | 'http' | 'oidc' | 'db' | 'browser';
 /** sign-in: the login-v2-redirect probe, run apart from the probe group (it waits for browser flows and the sign-in limit). */
@@ -49,7 +49,6 @@ export interface BuildInfo {
   playwright_version: string;
 }
 
-const CACHED = 'of the last scheduled run (cached)';
 const ID_LABELS = ['check', 'check_type', 'target'] as const;
 type IdLabel = (typeof ID_LABELS)[number];
 
@@ -72,6 +71,8 @@ export interface ResultMetrics {
 /** Suite-level bookkeeping of the monitor (history of runs, scheduler state, deployments, build). */
 export interface SuiteMetrics {
   checkStatus: Gauge<'check' | 'status'>;
+  checkReason: Gauge<'check' | 'reason'>;
+  consecutiveFailures: Gauge<'check'>;
   resultsTotal: Counter<'check' | 'status'>;
   failuresTotal: Counter<'check' | 'reason'>;
   flakyTotal: Counter<'check'>;
@@ -79,8 +80,8 @@ export interface SuiteMetrics {
   lastSuccess: Gauge<'check'>;
   expectedInterval: Gauge<'check'>;
   checkDuration: Histogram<'check'>;
-  sessionSurvivedRedeploy: Gauge;
-  redeployDowntime: Gauge;
+  sessionSurvivedRedeploy: Gauge<'check'>;
+  redeployDowntime: Gauge<'check'>;
   runsSkipped: Counter<'group' | 'reason'>;
   runInProgress: Gauge<'group'>;
   deploymentRuns: Counter<'outcome'>;
@@ -95,6 +96,8 @@ export interface Metrics {
   suite?: SuiteMetrics;
   /** configured checks by id (labels come from here) */
   checks: Map<CheckId, CheckSpec>;
+  /** the reason series each failing check holds (one per check), so a pass can remove it */
+  reasons: Map<CheckId, string>;
 }
 
 type AnyRegistry = Registry<RegistryContentType>;
@@ -103,33 +106,40 @@ function gauge<L extends string>(registry: AnyRegistry, name: string, help: stri
   return new Gauge<L>({ name, help, labelNames, registers: [registry] });
 }
 
-/** Only the per-result metrics, on a (fresh) registry: what `/probe?check=` answers with. */
-export function createResultMetrics(registry: AnyRegistry): ResultMetrics {
+/**
+ * The per-result metrics. `of` says what the values belong to: the monitor's /metrics serves the last
+ * scheduled run of each check; /probe the run it just made.
+ */
+export function createResultMetrics(registry: AnyRegistry, of: 'last scheduled run' | 'this probe run'): ResultMetrics {
+  const suffix = of === 'last scheduled run' ? ', of the last scheduled run of the check' : '';
   return {
-    probeSuccess: gauge(registry, 'probe_success', `Whether the check succeeded (1) or not (0), ${CACHED}`, ID_LABELS),
-    probeDuration: gauge(registry, 'probe_duration_seconds', `Duration of the check in seconds, ${CACHED}`, ID_LABELS),
-    httpStatusCode: gauge(registry, 'probe_http_status_code', `HTTP status code of the last response (0 if none), ${CACHED}`, ID_LABELS),
-    sslEarliestExpiry: gauge(registry, 'probe_ssl_earliest_cert_expiry', `Unix time of the earliest NotAfter among the served certificates, per TLS target, ${CACHED}`, ID_LABELS),
-    pgUp: gauge(registry, 'pg_up', `Whether connecting to PostgreSQL and SELECT 1 succeeded (1) or not (0), ${CACHED}`, ID_LABELS),
-    pgPostmasterStart: gauge(registry, 'pg_postmaster_start_time_seconds', `pg_postmaster_start_time() as Unix time, ${CACHED}`, ID_LABELS),
-    tlsVerifySuccess: gauge(registry, 'sentinel_tls_verify_success', `Whether the served chain and host name verified (1) or not (0), per TLS target, ${CACHED}`, ['target']),
-    migrationsExpected: gauge(registry, 'sentinel_db_migrations_expected', `Migrations in the app's journal, ${CACHED}`, ['target']),
-    migrationsApplied: gauge(registry, 'sentinel_db_migrations_applied', `Migrations recorded as applied in the database, ${CACHED}`, ['target']),
-    migrationsPending: gauge(registry, 'sentinel_db_migrations_pending', `Journal migrations not applied to the database, ${CACHED}`, ['target']),
-    migrationsHashMismatch: gauge(registry, 'sentinel_db_migrations_hash_mismatch', `Applied migrations whose journal file hash differs (edited after apply), ${CACHED}`, ['target']),
-    loginUiInfo: gauge(registry, 'sentinel_idp_login_ui_info', `Hosted login UI the IdP redirected to (1 for the observed one), ${CACHED}`, ['target', 'login_ui']),
+    probeSuccess: gauge(registry, 'probe_success', `Whether the check succeeded (1) or not (0; a pass only after a retry is 0)${suffix}`, ID_LABELS),
+    probeDuration: gauge(registry, 'probe_duration_seconds', `Duration of the check in seconds${suffix}`, ID_LABELS),
+    httpStatusCode: gauge(registry, 'probe_http_status_code', `HTTP status code of the last response (0 if none)${suffix}`, ID_LABELS),
+    sslEarliestExpiry: gauge(registry, 'probe_ssl_earliest_cert_expiry', `Unix time of the earliest NotAfter among the served certificates, per TLS target (absent when the handshake failed)${suffix}`, ID_LABELS),
+    pgUp: gauge(registry, 'pg_up', `Whether connecting to PostgreSQL and SELECT 1 succeeded (1) or not (0)${suffix}`, ID_LABELS),
+    pgPostmasterStart: gauge(registry, 'pg_postmaster_start_time_seconds', `pg_postmaster_start_time() as Unix time${suffix}`, ID_LABELS),
+    tlsVerifySuccess: gauge(registry, 'sentinel_tls_verify_success', `Whether the served chain and host name verified (1) or not (0), per TLS target (absent when the handshake failed)${suffix}`, ['target']),
+    migrationsExpected: gauge(registry, 'sentinel_db_migrations_expected', `Migrations in the app's journal${suffix}`, ['target']),
+    migrationsApplied: gauge(registry, 'sentinel_db_migrations_applied', `Migrations recorded as applied in the database${suffix}`, ['target']),
+    migrationsPending: gauge(registry, 'sentinel_db_migrations_pending', `Journal migrations not applied to the database${suffix}`, ['target']),
+    migrationsHashMismatch: gauge(registry, 'sentinel_db_migrations_hash_mismatch', `Applied migrations whose journal file hash differs (edited after apply)${suffix}`, ['target']),
+    loginUiInfo: gauge(registry, 'sentinel_idp_login_ui_info', `Hosted login UI the IdP redirected to (1 for the observed one)${suffix}`, ['target', 'login_ui']),
   };
 }
 
 function createSuiteMetrics(registry: AnyRegistry): SuiteMetrics {
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter<L>({ name, help, labelNames, registers: [registry] });
+  const last = ', of the last scheduled run of the check';
   return {
-    checkStatus: gauge(registry, 'sentinel_check_status', `State set: 1 for the status of the check (passing, failing, degraded, skipped), ${CACHED}`, ['check', 'status']),
+    checkStatus: gauge(registry, 'sentinel_check_status', `State set: 1 for the status of the check (passing, failing, degraded, skipped)${last}; absent before its first run`, ['check', 'status']),
+    checkReason: gauge(registry, 'sentinel_check_reason', `1 for the bounded reason of a failing check${last}; absent while it passes`, ['check', 'reason']),
+    consecutiveFailures: gauge(registry, 'sentinel_check_consecutive_failures', 'Scheduled runs of the check that failed in a row, up to the last one (0 after a pass); the alert rules count runs, not minutes', ['check']),
     resultsTotal: counter('sentinel_check_results_total', 'Completed check runs by final status (passed, failed, flaky, skipped)', ['check', 'status']),
-    failuresTotal: counter('sentinel_check_failures_total', 'Failed check runs by bounded reason code', ['check', 'reason']),
-    flakyTotal: counter('sentinel_check_flaky_results_total', 'Check runs that passed only after a retry', ['check']),
+    failuresTotal: counter('sentinel_check_failures_total', 'Check runs that count as failed (failed, or flaky: passed only after a retry) by bounded reason code', ['check', 'reason']),
+    flakyTotal: counter('sentinel_check_flaky_results_total', 'Check runs that passed only after a retry (counted as failures too)', ['check']),
     lastRun: gauge(registry, 'sentinel_check_last_run_timestamp_seconds', 'Unix time the last scheduled run of the check finished (0 = never)', ['check']),
-    lastSuccess: gauge(registry, 'sentinel_check_last_success_timestamp_seconds', 'Unix time of the last successful run of the check (0 = never)', ['check']),
+    lastSuccess: gauge(registry, 'sentinel_check_last_success_timestamp_seconds', 'Unix time of the last passed run of the check (0 = never)', ['check']),
     expectedInterval: gauge(registry, 'sentinel_check_expected_interval_seconds', 'Seconds between scheduled runs of the check', ['check']),
     checkDuration: new Histogram<'check'>({
       name: 'sentinel_check_duration_seconds',
@@ -138,8 +148,8 @@ function createSuiteMetrics(registry: AnyRegistry): SuiteMetrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 240],
       registers: [registry],
     }),
-    sessionSurvivedRedeploy: new Gauge({ name: 'sentinel_session_survived_redeploy', help: `Whether the session survived the last redeploy (1) or not (0), of the last run that reported it (cached)`, registers: [registry] }),
-    redeployDowntime: new Gauge({ name: 'sentinel_redeploy_downtime_seconds', help: `App downtime during the last redeploy in seconds, of the last run that reported it (cached)`, registers: [registry] }),
+    sessionSurvivedRedeploy: gauge(registry, 'sentinel_session_survived_redeploy', 'Whether the session survived the last redeploy (1) or not (0), of the last run that measured it; absent until one did', ['check']),
+    redeployDowntime: gauge(registry, 'sentinel_redeploy_downtime_seconds', 'App downtime during the last redeploy in seconds, of the last run that measured it; absent until one did', ['check']),
     runsSkipped: counter('sentinel_runs_skipped_total', 'Scheduled group runs skipped (overlap: still running, browser_busy: another browser flow holds the lane, shutting_down)', ['group', 'reason']),
     runInProgress: gauge(registry, 'sentinel_run_in_progress', 'Whether a run of the group is in progress (1) or not (0)', ['group']),
     deploymentRuns: counter('sentinel_deployment_runs_total', 'Post-deploy check runs triggered by a finished or failed Coolify deployment, by outcome', ['outcome']),
@@ -180,7 +190,7 @@ export interface CreateMetricsOptions {
 
 /** The full suite registry of the monitor: result metrics, suite metrics, build info, process gauges. */
 export function createMetrics(registry: AnyRegistry, options: CreateMetricsOptions = {}): Metrics {
-  const metrics: Metrics = { result: createResultMetrics(registry), suite: createSuiteMetrics(registry), checks: new Map() };
+  const metrics: Metrics = { result: createResultMetrics(registry, 'last scheduled run'), suite: createSuiteMetrics(registry), checks: new Map(), reasons: new Map() };
   createProcessMetrics(registry);
   const suite = metrics.suite!;
   suite.buildInfo.set(options.build ?? buildInfo(), 1);
@@ -196,7 +206,7 @@ export function createMetrics(registry: AnyRegistry, options: CreateMetricsOptio
 
 /** Metrics for `/probe`: a fresh registry holding only what one result produces. */
 export function createProbeMetrics(registry: AnyRegistry, checks: readonly CheckSpec[]): Metrics {
-  return { result: createResultMetrics(registry), checks: new Map(checks.map((c) => [c.id, c])) };
+  return { result: createResultMetrics(registry, 'this probe run'), checks: new Map(checks.map((c) => [c.id, c])), reasons: new Map() };
 }
 
 function idLabels(spec: CheckSpec, target = spec.target): Record<IdLabel, string> {
@@ -204,65 +214,44 @@ function idLabels(spec: CheckSpec, target = spec.target): Record<IdLabel, string
 }
 
 /**
- * Pre-initialises the series of a configured check ("avoid missing metrics"). Measurements that have no
- * honest neutral value (certificate expiry, TLS verify, migrations, postmaster start) appear with the
- * first result instead: a 0 there would read as "expired" or "unverified" and fire alerts.
+ * Registers a configured check. Only counts and bookkeeping start before the first run (counters at 0,
+ * "never" timestamps, the expected interval): every series that reports a measurement — success, duration,
+ * status, reason, expiry, migrations, the redeploy — appears with the first result that measured it, so
+ * no alert can fire on a value nobody measured.
  */
 export function initCheck(metrics: Metrics, spec: CheckSpec): void {
   metrics.checks.set(spec.id, spec);
   const suite = metrics.suite;
-  if (suite) {
-    for (const status of STATE_SET) suite.checkStatus.set({ check: spec.id, status }, 0);
-    for (const status of RESULT_STATUSES) suite.resultsTotal.inc({ check: spec.id, status }, 0);
-    suite.flakyTotal.inc({ check: spec.id }, 0);
-    suite.lastRun.set({ check: spec.id }, 0);
-    suite.lastSuccess.set({ check: spec.id }, 0);
-    if (spec.intervalSeconds !== undefined) suite.expectedInterval.set({ check: spec.id }, spec.intervalSeconds);
-    suite.checkDuration.zero({ check: spec.id });
-  }
-  if (spec.scheduled === false) return;
-  const labels = idLabels(spec);
-  metrics.result.probeSuccess.set(labels, 0);
-  metrics.result.probeDuration.set(labels, 0);
-  if (spec.checkType === 'http' || spec.checkType === 'oidc') metrics.result.httpStatusCode.set(labels, 0);
-  if (spec.checkType === 'db') metrics.result.pgUp.set(labels, 0);
-  if (spec.id === 'login-v2-redirect') for (const ui of LOGIN_UIS) metrics.result.loginUiInfo.set({ target: spec.target, login_ui: ui }, 0);
+  if (!suite) return;
+  for (const status of RESULT_STATUSES) suite.resultsTotal.inc({ check: spec.id, status }, 0);
+  suite.flakyTotal.inc({ check: spec.id }, 0);
+  suite.lastRun.set({ check: spec.id }, 0);
+  suite.lastSuccess.set({ check: spec.id }, 0);
+  if (spec.intervalSeconds !== undefined) suite.expectedInterval.set({ check: spec.id }, spec.intervalSeconds);
+  suite.checkDuration.zero({ check: spec.id });
 }
 
-/** The state-set status a result stands for: a pass with warnings or after a retry is degraded. */
+/** The state-set status a result stands for: failed and flaky are failing; a pass with warnings is degraded. */
 export function stateOf(result: Pick<CheckResult, 'status' | 'warnings'>): StateSetStatus {
-  switch (result.status) {
-    case 'failed':
-      return 'failing';
-    case 'flaky':
-      return 'degraded';
-    case 'skipped':
-      return 'skipped';
-    default:
-      return result.warnings && result.warnings.length > 0 ? 'degraded' : 'passing';
-  }
+  if (countsAsFailed(result.status)) return 'failing';
+  if (result.status === 'skipped') return 'skipped';
+  return result.warnings && result.warnings.length > 0 ? 'degraded' : 'passing';
 }
 
 const finite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/** Sets a gauge when the value was measured, removes its series when it was not (no stale value stays). */
+function setOrRemove<L extends string>(metric: Gauge<L>, labels: Record<L, string>, value: unknown): void {
+  if (finite(value)) metric.set(labels, value);
+  else metric.remove(labels);
+}
 
 /** The one mapping from a CheckResult to metrics. Unknown checks are ignored (labels stay bounded). */
 export function recordResult(metrics: Metrics, result: CheckResult, finishedAtMs: number = Date.now()): void {
   const spec = metrics.checks.get(result.id);
   if (!spec) return;
-  const check = spec.id;
   const seconds = Math.max(0, result.durationMs) / 1000;
-  const suite = metrics.suite;
-  if (suite) {
-    const state = stateOf(result);
-    for (const status of STATE_SET) suite.checkStatus.set({ check, status }, status === state ? 1 : 0);
-    suite.resultsTotal.inc({ check, status: result.status });
-    if (result.status === 'failed') suite.failuresTotal.inc({ check, reason: result.reason ?? 'unexpected' });
-    if (result.status === 'flaky') suite.flakyTotal.inc({ check });
-    suite.lastRun.set({ check }, Math.floor(finishedAtMs / 1000));
-    if (result.status === 'passed' || result.status === 'flaky') suite.lastSuccess.set({ check }, Math.floor(finishedAtMs / 1000));
-    if (result.status !== 'skipped') suite.checkDuration.observe({ check }, seconds);
-    recordRedeploy(suite, result);
-  }
+  if (metrics.suite) recordSuite(metrics, metrics.suite, spec, result, seconds, finishedAtMs);
   const labels = idLabels(spec);
   if (result.status === 'skipped') {
     // Not run: no success or failure to report (an always-skipped check must not page anyone).
@@ -270,28 +259,53 @@ export function recordResult(metrics: Metrics, result: CheckResult, finishedAtMs
     metrics.result.probeDuration.remove(labels);
     return;
   }
-  metrics.result.probeSuccess.set(labels, result.status === 'passed' || result.status === 'flaky' ? 1 : 0);
+  metrics.result.probeSuccess.set(labels, countsAsPassed(result.status) ? 1 : 0);
   metrics.result.probeDuration.set(labels, seconds);
   const obs = result.observations ?? {};
-  if (finite(obs.httpStatusCode)) metrics.result.httpStatusCode.set(labels, obs.httpStatusCode);
+  if (spec.checkType === 'http' || spec.checkType === 'oidc') setOrRemove(metrics.result.httpStatusCode, labels, obs.httpStatusCode);
   if (spec.id === 'tls') recordTls(metrics.result, spec, obs.hosts);
   if (spec.checkType === 'db') recordDb(metrics.result, spec, obs as Partial<DbObservation>);
-  if (spec.id === 'login-v2-redirect' && typeof obs.loginUi === 'string') {
-    const observed = (LOGIN_UIS as readonly string[]).includes(obs.loginUi) ? obs.loginUi : 'unknown';
-    for (const ui of LOGIN_UIS) metrics.result.loginUiInfo.set({ target: spec.target, login_ui: ui }, ui === observed ? 1 : 0);
+  if (spec.id === 'login-v2-redirect') {
+    const observed = typeof obs.loginUi === 'string' ? ((LOGIN_UIS as readonly string[]).includes(obs.loginUi) ? obs.loginUi : 'unknown') : undefined;
+    for (const ui of LOGIN_UIS) {
+      if (observed === undefined) metrics.result.loginUiInfo.remove({ target: spec.target, login_ui: ui });
+      else metrics.result.loginUiInfo.set({ target: spec.target, login_ui: ui }, ui === observed ? 1 : 0);
+    }
   }
 }
 
+function recordSuite(metrics: Metrics, suite: SuiteMetrics, spec: CheckSpec, result: CheckResult, seconds: number, finishedAtMs: number): void {
+  const check = spec.id;
+  const state = stateOf(result);
+  for (const status of STATE_SET) suite.checkStatus.set({ check, status }, status === state ? 1 : 0);
+  suite.resultsTotal.inc({ check, status: result.status });
+  suite.lastRun.set({ check }, Math.floor(finishedAtMs / 1000));
+  if (result.status === 'flaky') suite.flakyTotal.inc({ check });
+  const previousReason = metrics.reasons.get(check);
+  if (countsAsFailed(result.status)) {
+    const reason = result.reason ?? 'unexpected';
+    suite.failuresTotal.inc({ check, reason });
+    suite.consecutiveFailures.inc({ check });
+    if (previousReason !== undefined && previousReason !== reason) suite.checkReason.remove({ check, reason: previousReason });
+    suite.checkReason.set({ check, reason }, 1);
+    metrics.reasons.set(check, reason);
+  } else if (countsAsPassed(result.status)) {
+    suite.consecutiveFailures.set({ check }, 0);
+    suite.lastSuccess.set({ check }, Math.floor(finishedAtMs / 1000));
+    if (previousReason !== undefined) suite.checkReason.remove({ check, reason: previousReason });
+    metrics.reasons.delete(check);
+  }
+  if (result.status !== 'skipped') suite.checkDuration.observe({ check }, seconds);
+  recordRedeploy(suite, check, result);
+}
+
 function recordTls(result: ResultMetrics, spec: CheckSpec, hosts: unknown): void {
-  if (!Array.isArray(hosts)) return;
-  const allowed = new Set(spec.tlsTargets ?? []);
-  for (const host of hosts as Array<Partial<TlsHostObservation>>) {
-    if (typeof host?.target !== 'string' || !allowed.has(host.target)) continue;
-    if (finite(host.earliestExpirySeconds)) result.sslEarliestExpiry.set(idLabels(spec, host.target), host.earliestExpirySeconds);
-    if (typeof host.verified === 'boolean') {
-      const verified = host.verified && host.hostnameMatch !== false;
-      result.tlsVerifySuccess.set({ target: host.target }, verified ? 1 : 0);
-    }
+  const observed = new Map((Array.isArray(hosts) ? (hosts as Array<Partial<TlsHostObservation>>) : []).filter((h) => typeof h?.target === 'string').map((h) => [h.target!, h]));
+  for (const target of spec.tlsTargets ?? []) {
+    const host = observed.get(target);
+    // A handshake that failed (or a host not reached) measured nothing: its series go, none keeps an old value.
+    setOrRemove(result.sslEarliestExpiry, idLabels(spec, target), host?.earliestExpirySeconds);
+    setOrRemove(result.tlsVerifySuccess, { target }, typeof host?.verified === 'boolean' ? (host.verified && host.hostnameMatch !== false ? 1 : 0) : undefined);
   }
 }
 
@@ -299,19 +313,19 @@ function recordDb(result: ResultMetrics, spec: CheckSpec, db: Partial<DbObservat
   const labels = idLabels(spec);
   // pg_up is 1 only when connect and SELECT 1 worked in this run; any failure without an observation is 0.
   result.pgUp.set(labels, db.pgUp === 1 ? 1 : 0);
-  if (finite(db.postmasterStartTimeSeconds)) result.pgPostmasterStart.set(labels, db.postmasterStartTimeSeconds);
+  setOrRemove(result.pgPostmasterStart, labels, db.postmasterStartTimeSeconds);
   const target = { target: spec.target };
-  if (finite(db.migrationsExpected)) result.migrationsExpected.set(target, db.migrationsExpected);
-  if (finite(db.migrationsApplied)) result.migrationsApplied.set(target, db.migrationsApplied);
-  if (finite(db.migrationsPending)) result.migrationsPending.set(target, db.migrationsPending);
-  if (finite(db.migrationsEdited)) result.migrationsHashMismatch.set(target, db.migrationsEdited);
+  setOrRemove(result.migrationsExpected, target, db.migrationsExpected);
+  setOrRemove(result.migrationsApplied, target, db.migrationsApplied);
+  setOrRemove(result.migrationsPending, target, db.migrationsPending);
+  setOrRemove(result.migrationsHashMismatch, target, db.migrationsEdited);
 }
 
-function recordRedeploy(suite: SuiteMetrics, result: CheckResult): void {
+function recordRedeploy(suite: SuiteMetrics, check: CheckId, result: CheckResult): void {
   const obs = result.observations as Partial<RedeployObservation> | undefined;
   if (!obs || typeof obs.sessionKept !== 'boolean') return;
-  suite.sessionSurvivedRedeploy.set(obs.sessionKept ? 1 : 0);
-  if (finite(obs.downtimeSeconds)) suite.redeployDowntime.set(obs.downtimeSeconds);
+  suite.sessionSurvivedRedeploy.set({ check }, obs.sessionKept ? 1 : 0);
+  if (finite(obs.downtimeSeconds)) suite.redeployDowntime.set({ check }, obs.downtimeSeconds);
 }
 
 export function recordSkippedRun(metrics: Metrics, group: GroupName, reason: SkipReason): void {

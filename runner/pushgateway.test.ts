@@ -72,7 +72,7 @@ describe('run metrics', () => {
       ...['passing 1', 'failing 0', 'degraded 0', 'skipped 0'].map((s) => `sentinel_check_status{check="tls",status="${s.split(' ')[0]}"} ${s.split(' ')[1]}`),
       ...['passing 0', 'failing 1', 'degraded 0', 'skipped 0'].map((s) => `sentinel_check_status{check="app-health",status="${s.split(' ')[0]}"} ${s.split(' ')[1]}`),
       ...['passing 1', 'failing 0', 'degraded 0', 'skipped 0'].map((s) => `sentinel_check_status{check="oidc-discovery",status="${s.split(' ')[0]}"} ${s.split(' ')[1]}`),
-      ...['passing 0', 'failing 0', 'degraded 1', 'skipped 0'].map((s) => `sentinel_check_status{check="e2e-login",status="${s.split(' ')[0]}"} ${s.split(' ')[1]}`),
+      ...['passing 0', 'failing 1', 'degraded 0', 'skipped 0'].map((s) => `sentinel_check_status{check="e2e-login",status="${s.split(' ')[0]}"} ${s.split(' ')[1]}`),
       ...['passing 0', 'failing 0', 'degraded 0', 'skipped 1'].map((s) => `sentinel_check_status{check="e2e-session-redeploy",status="${s.split(' ')[0]}"} ${s.split(' ')[1]}`),
       'probe_success{check="tls",check_type="tls",target="gadgetbot.example.com:443,auth.example.com:443"} 1',
       'probe_success{check="app-health",check_type="http",target="gadgetbot.example.com"} 0',

@@ -10,7 +10,7 @@ import { Gauge, Registry } from 'prom-client';
 import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { collectSecrets, type Config } from '../core/config.ts';
 import { createRedactor, safeTarget } from '../core/redact.ts';
-import type { RunSummary } from '../core/result.ts';
+import { countsAsPassed, type RunSummary } from '../core/result.ts';
 import { STATE_SET, stateOf } from './metrics.ts';
 import { checkTypeOf, targetOf } from './monitor/checks.ts';
 
@@ -63,11 +63,11 @@ export async function buildRunMetrics(config: Config, summary: RunSummary, deplo
     if (check.status === 'skipped') continue;
     const labels = { check: check.id, check_type: checkTypeOf(check.id), target: targetOf(check.id, config) };
     const finishedSeconds = Math.floor((Date.parse(check.startedAt) + Math.max(0, check.durationMs)) / 1000);
-    success.set(labels, check.status === 'passed' ? 1 : 0);
+    success.set(labels, countsAsPassed(check.status) ? 1 : 0);
     duration.set(labels, Math.max(0, check.durationMs) / 1000);
     if (Number.isFinite(finishedSeconds)) {
       lastRun.set({ check: check.id }, finishedSeconds);
-      if (check.status === 'passed') lastSuccess.set({ check: check.id }, finishedSeconds);
+      if (countsAsPassed(check.status)) lastSuccess.set({ check: check.id }, finishedSeconds);
     }
   }
   runDuration.set(Math.max(0, summary.durationMs) / 1000);

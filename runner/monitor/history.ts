@@ -3,7 +3,7 @@
  * (the last M of them) so a recovered check still shows why it failed. Nothing is persisted: a restart
  * starts empty, which the staleness metrics make visible.
  */
-import type { CheckId, CheckResult } from '../../core/result.ts';
+import { countsAsFailed, countsAsPassed, type CheckId, type CheckResult } from '../../core/result.ts';
 
 export interface HistoryEntry {
   result: CheckResult;
@@ -46,8 +46,8 @@ export function createHistory(options: HistoryOptions = {}): CheckHistory {
     record(result, finishedAtMs = Date.now()) {
       const entry: HistoryEntry = { result, finishedAtMs };
       push(recent, result.id, entry, limit);
-      if (result.status === 'failed') push(failures, result.id, entry, failureLimit);
-      if (result.status === 'passed' || result.status === 'flaky') successes.set(result.id, entry);
+      if (countsAsFailed(result.status)) push(failures, result.id, entry, failureLimit);
+      if (countsAsPassed(result.status)) successes.set(result.id, entry);
     },
     recent: (id) => recent.get(id) ?? [],
     failures: (id) => failures.get(id) ?? [],

@@ -10,7 +10,7 @@ import { Registry, type RegistryContentType } from 'prom-client';
 import { collectSecrets, type Config } from '../../core/config.ts';
 import { SentinelError } from '../../core/errors.ts';
 import { createRedactor } from '../../core/redact.ts';
-import type { BrowserCheckId, CheckResult, ProbeCheckId } from '../../core/result.ts';
+import { countsAsFailed, type BrowserCheckId, type CheckResult, type ProbeCheckId } from '../../core/result.ts';
 import { createMetrics, recordDeployment, recordResult, recordRunInProgress, recordSkippedRun, type CheckSpec, type Metrics } from '../metrics.ts';
 import { isProbeId, selectChecks } from '../select.ts';
 import { checkSpecs } from './checks.ts';
@@ -116,7 +116,7 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
     const finishedAtMs = Date.now();
     history.record(result, finishedAtMs);
     recordResult(metrics, result, finishedAtMs);
-    if (result.status === 'failed') log(`monitor: ${result.id} failed (${result.reason ?? 'unexpected'}): ${result.message ?? ''}`);
+    if (countsAsFailed(result.status)) log(`monitor: ${result.id} ${result.status} (${result.reason ?? 'unexpected'}): ${result.message ?? ''}`);
   };
   for (const result of notRun) record(result);
 
@@ -257,7 +257,7 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
           const results = [...(await runProbeGroup(signal, 'inline'))];
           if (browser.length > 0) results.push(...(await runBrowserGroup(signal)));
           if (signal.aborted) return;
-          const ok = results.every((r) => r.status === 'passed' || r.status === 'skipped');
+          const ok = results.every((r) => !countsAsFailed(r.status));
           settle(ok ? 'passed' : 'failed');
         });
       },

@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../core/result.ts';
+import { RUNBOOK } from '../core/runbook.ts';
 import { createMetrics, createProbeMetrics, recordDeployment, recordResult, recordSkippedRun, stateOf, type CheckSpec } from './metrics.ts';
 
 const BUILD = { version: '0.1.0', revision: 'abc123def456', node_version: 'v20.20.0', playwright_version: '1.65.1' };
@@ -65,7 +66,9 @@ describe('metrics exposition', () => {
     recordResult(metrics, db('failed', 'migration_pending'), FINISHED_MS);
     let out = await lines();
     expect(out).toContain('sentinel_check_consecutive_failures{check="db"} 3');
-    expect(out.filter((l) => l.startsWith('sentinel_check_reason{'))).toEqual(['sentinel_check_reason{check="db",reason="migration_pending"} 1']);
+    expect(out.filter((l) => l.startsWith('sentinel_check_reason{'))).toEqual([
+      `sentinel_check_reason{check="db",check_type="db",target="db.internal:5432/gadgetbot",reason="migration_pending",runbook="${RUNBOOK.migration_pending}"} 1`,
+    ]);
     recordResult(metrics, db('passed'), FINISHED_MS);
     out = await lines();
     expect(out).toContain('sentinel_check_consecutive_failures{check="db"} 0');
@@ -116,7 +119,7 @@ describe('metrics exposition', () => {
     // The failed run measured no migrations and no start time: the earlier values are gone, not kept.
     expect(out.filter((l) => l.startsWith('sentinel_db_migrations') || l.startsWith('pg_postmaster'))).toEqual([]);
     expect(out).toContain('sentinel_check_status{check="db",status="failing"} 1');
-    expect(out).toContain('sentinel_check_reason{check="db",reason="db_unreachable"} 1');
+    expect(out.find((l) => l.startsWith('sentinel_check_reason{check="db",check_type="db",target="db.internal:5432/gadgetbot",reason="db_unreachable",runbook="'))).toBeDefined();
     expect(out).toContain('sentinel_check_status{check="db",status="passing"} 0');
     expect(out).toContain('sentinel_check_failures_total{check="db",reason="db_unreachable"} 1');
     expect(out).toContain('sentinel_check_results_total{check="db",status="passed"} 1');

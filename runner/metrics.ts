@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
 import type { DbObservation, LoginUi, RedeployObservation, TlsHostObservation } from '../core/observations.ts';
 import { countsAsFailed, countsAsPassed, type CheckId, type CheckResult, type CheckStatus } from '../core/result.ts';
+import { runbookLine } from '../core/runbook.ts';
 
 export type CheckType = 'tls' | 'http' | 'oidc' | 'db' | 'browser';
 /** sign-in: the login-v2-redirect probe, run apart from the probe group (it waits for browser flows and the sign-in limit). */
@@ -68,10 +69,12 @@ export interface ResultMetrics {
   loginUiInfo: Gauge<'target' | 'login_ui'>;
 }
 
+type ReasonLabel = 'check' | 'check_type' | 'target' | 'reason' | 'runbook';
+
 /** Suite-level bookkeeping of the monitor (history of runs, scheduler state, deployments, build). */
 export interface SuiteMetrics {
   checkStatus: Gauge<'check' | 'status'>;
-  checkReason: Gauge<'check' | 'reason'>;
+  checkReason: Gauge<ReasonLabel>;
   consecutiveFailures: Gauge<'check'>;
   resultsTotal: Counter<'check' | 'status'>;
   failuresTotal: Counter<'check' | 'reason'>;
@@ -97,7 +100,7 @@ export interface Metrics {
   /** configured checks by id (labels come from here) */
   checks: Map<CheckId, CheckSpec>;
   /** the reason series each failing check holds (one per check), so a pass can remove it */
-  reasons: Map<CheckId, string>;
+  reasons: Map<CheckId, Record<ReasonLabel, string>>;
 }
 
 type AnyRegistry = Registry<RegistryContentType>;
@@ -133,7 +136,12 @@ function createSuiteMetrics(registry: AnyRegistry): SuiteMetrics {
   const last = ', of the last scheduled run of the check';
   return {
     checkStatus: gauge(registry, 'sentinel_check_status', `State set: 1 for the status of the check (passing, failing, degraded, skipped)${last}; absent before its first run`, ['check', 'status']),
-    checkReason: gauge(registry, 'sentinel_check_reason', `1 for the bounded reason of a failing check${last}; absent while it passes`, ['check', 'reason']),
+    checkReason: gauge(
+      registry,
+      'sentinel_check_reason',
+      `1 for the bounded reason of a failing check and what to do first (runbook)${last}; absent while it passes`,
+      ['check', 'check_type', 'target', 'reason', 'runbook'],
+    ),
     consecutiveFailures: gauge(registry, 'sentinel_check_consecutive_failures', 'Scheduled runs of the check that failed in a row, up to the last one (0 after a pass); the alert rules count runs, not minutes', ['check']),
     resultsTotal: counter('sentinel_check_results_total', 'Completed check runs by final status (passed, failed, flaky, skipped)', ['check', 'status']),
     failuresTotal: counter('sentinel_check_failures_total', 'Check runs that count as failed (failed, or flaky: passed only after a retry) by bounded reason code', ['check', 'reason']),
@@ -281,18 +289,19 @@ function recordSuite(metrics: Metrics, suite: SuiteMetrics, spec: CheckSpec, res
   suite.resultsTotal.inc({ check, status: result.status });
   suite.lastRun.set({ check }, Math.floor(finishedAtMs / 1000));
   if (result.status === 'flaky') suite.flakyTotal.inc({ check });
-  const previousReason = metrics.reasons.get(check);
+  const previous = metrics.reasons.get(check);
   if (countsAsFailed(result.status)) {
     const reason = result.reason ?? 'unexpected';
     suite.failuresTotal.inc({ check, reason });
     suite.consecutiveFailures.inc({ check });
-    if (previousReason !== undefined && previousReason !== reason) suite.checkReason.remove({ check, reason: previousReason });
-    suite.checkReason.set({ check, reason }, 1);
-    metrics.reasons.set(check, reason);
+    const labels = { check, check_type: spec.checkType, target: spec.target, reason, runbook: runbookLine(reason) };
+    if (previous && previous.reason !== reason) suite.checkReason.remove(previous);
+    suite.checkReason.set(labels, 1);
+    metrics.reasons.set(check, labels);
   } else if (countsAsPassed(result.status)) {
     suite.consecutiveFailures.set({ check }, 0);
     suite.lastSuccess.set({ check }, Math.floor(finishedAtMs / 1000));
-    if (previousReason !== undefined) suite.checkReason.remove({ check, reason: previousReason });
+    if (previous) suite.checkReason.remove(previous);
     metrics.reasons.delete(check);
   }
   if (result.status !== 'skipped') suite.checkDuration.observe({ check }, seconds);

@@ -9,6 +9,7 @@ import { rootCertificates } from 'node:tls';
 import { Gauge, Registry } from 'prom-client';
 import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { collectSecrets, type Config } from '../core/config.ts';
+import type { RedeployObservation } from '../core/observations.ts';
 import { createRedactor, safeTarget } from '../core/redact.ts';
 import { countsAsPassed, type RunSummary } from '../core/result.ts';
 import { STATE_SET, stateOf } from './metrics.ts';
@@ -55,6 +56,9 @@ export async function buildRunMetrics(config: Config, summary: RunSummary, deplo
   const lastRun = new Gauge({ name: 'sentinel_check_last_run_timestamp_seconds', help: `Unix time the check finished, ${help}`, labelNames: ['check'], registers: [registry] });
   const lastSuccess = new Gauge({ name: 'sentinel_check_last_success_timestamp_seconds', help: `Unix time the check finished with a pass, ${help} (absent when it did not pass)`, labelNames: ['check'], registers: [registry] });
   const runDuration = new Gauge({ name: 'sentinel_run_duration_seconds', help: 'Duration of the whole one-shot run in seconds', registers: [registry] });
+  // Only one-shot runs redeploy (the monitor never does): this push is where the redeploy alert's series comes from.
+  const sessionSurvived = new Gauge({ name: 'sentinel_session_survived_redeploy', help: `Whether the session survived the redeploy (1) or not (0), ${help}; absent unless the run measured one`, labelNames: ['check'], registers: [registry] });
+  const downtime = new Gauge({ name: 'sentinel_redeploy_downtime_seconds', help: `App downtime during the redeploy in seconds, ${help}; absent unless the run measured one`, labelNames: ['check'], registers: [registry] });
 
   for (const check of summary.checks) {
     const state = stateOf(check);
@@ -68,6 +72,11 @@ export async function buildRunMetrics(config: Config, summary: RunSummary, deplo
     if (Number.isFinite(finishedSeconds)) {
       lastRun.set({ check: check.id }, finishedSeconds);
       if (countsAsPassed(check.status)) lastSuccess.set({ check: check.id }, finishedSeconds);
+    }
+    const redeploy = check.observations as Partial<RedeployObservation> | undefined;
+    if (typeof redeploy?.sessionKept === 'boolean') {
+      sessionSurvived.set({ check: check.id }, redeploy.sessionKept ? 1 : 0);
+      if (typeof redeploy.downtimeSeconds === 'number' && Number.isFinite(redeploy.downtimeSeconds)) downtime.set({ check: check.id }, redeploy.downtimeSeconds);
     }
   }
   runDuration.set(Math.max(0, summary.durationMs) / 1000);

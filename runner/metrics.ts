@@ -148,7 +148,7 @@ function createSuiteMetrics(registry: AnyRegistry): SuiteMetrics {
     flakyTotal: counter('sentinel_check_flaky_results_total', 'Check runs that passed only after a retry (counted as failures too)', ['check']),
     lastRun: gauge(registry, 'sentinel_check_last_run_timestamp_seconds', 'Unix time the last scheduled run of the check finished (0 = never)', ['check']),
     lastSuccess: gauge(registry, 'sentinel_check_last_success_timestamp_seconds', 'Unix time of the last passed run of the check (0 = never)', ['check']),
-    expectedInterval: gauge(registry, 'sentinel_check_expected_interval_seconds', 'Seconds between scheduled runs of the check', ['check']),
+    expectedInterval: gauge(registry, 'sentinel_check_expected_interval_seconds', 'The longest time between two results of the check when nothing is wrong: its schedule\'s interval plus one run\'s deadline', ['check']),
     checkDuration: new Histogram<'check'>({
       name: 'sentinel_check_duration_seconds',
       help: 'Duration of check runs in seconds',

@@ -64,7 +64,11 @@ export function targetOf(id: CheckId, config: Config): string {
   }
 }
 
-export function checkSpecs(config: Config, selection: MonitorChecks, intervals: { probes: number; browser: number }): CheckSpec[] {
+/**
+ * `intervals`: the longest two results of a group may be apart when nothing is wrong (seconds);
+ * `signIn` for the sign-in probe, which also waits while a browser flow holds the sign-in lane.
+ */
+export function checkSpecs(config: Config, selection: MonitorChecks, intervals: { probes: number; browser: number; signIn?: number }): CheckSpec[] {
   const spec = (id: CheckId, intervalSeconds: number | undefined, scheduled: boolean): CheckSpec => ({
     id,
     checkType: checkTypeOf(id),
@@ -74,7 +78,7 @@ export function checkSpecs(config: Config, selection: MonitorChecks, intervals: 
     ...(id === 'tls' ? { tlsTargets: tlsTargets(config) } : {}),
   });
   return [
-    ...selection.probes.map((id) => spec(id, intervals.probes, true)),
+    ...selection.probes.map((id) => spec(id, id === 'login-v2-redirect' ? (intervals.signIn ?? intervals.probes) : intervals.probes, true)),
     ...selection.browser.map((id) => spec(id, intervals.browser, true)),
     ...selection.notRun.map((id) => spec(id, undefined, false)),
   ];

@@ -15,10 +15,11 @@ import { createMetrics, recordDeployment, recordResult, recordRunInProgress, rec
 import { isProbeId, selectChecks } from '../select.ts';
 import { checkSpecs } from './checks.ts';
 import { createHistory, type CheckHistory } from './history.ts';
-import { runBrowserWithDeadline, runProbeWithDeadline, type RunBrowserFn, type RunProbeFn } from './runs.ts';
+import { DEADLINE_GRACE_MS, browserDeadlineMs, runBrowserWithDeadline, runProbeWithDeadline, type RunBrowserFn, type RunProbeFn } from './runs.ts';
 import { createSignInLedger } from './sign-ins.ts';
 import { createLane, createScheduler, cronIntervalSeconds, type GroupDefinition, type Scheduler } from './scheduler.ts';
 import { startServer, type MonitorServer } from './server.ts';
+import { readSentinelAlerts } from './prometheus-alerts.ts';
 import { buildStatus, type DeploymentStatus } from './status-page.ts';
 
 export type { RunBrowserFn, RunProbeFn } from './runs.ts';
@@ -105,7 +106,16 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
   // not_selected checks are not this monitor's business; not_configured / not_permitted ones show as skipped.
   const notRun = selection.skipped.filter((r) => r.reason !== 'not_selected');
   const schedules = { probes: config.monitor.probeSchedule, browser: config.monitor.browserSchedule, ...(config.monitor.deployPollSchedule ? { deploys: config.monitor.deployPollSchedule } : {}) };
-  const specs = checkSpecs(config, { probes, browser, notRun: notRun.map((r) => r.id) }, { probes: cronIntervalSeconds(schedules.probes), browser: cronIntervalSeconds(schedules.browser) });
+  // The longest two results of a healthy check are apart: the schedule's interval plus one run's deadline
+  // (a run that takes long makes the scheduler skip a tick); the sign-in probe also waits out a browser run.
+  const probeRunS = Math.ceil((config.timeouts.probeMs + DEADLINE_GRACE_MS) / 1000);
+  const browserRunS = browser.length > 0 ? Math.ceil((browserDeadlineMs(config, browser, options.browserDeadlineMarginMs) + DEADLINE_GRACE_MS) / 1000) : 0;
+  const intervals = {
+    probes: cronIntervalSeconds(schedules.probes) + probeRunS,
+    browser: cronIntervalSeconds(schedules.browser) + browserRunS,
+    signIn: cronIntervalSeconds(schedules.probes) + probeRunS + browserRunS,
+  };
+  const specs = checkSpecs(config, { probes, browser, notRun: notRun.map((r) => r.id) }, intervals);
 
   const registry = options.registry ?? new Registry();
   const metrics = createMetrics(registry, { checks: specs, startTimeSeconds: Math.floor(startedAtMs / 1000) });
@@ -210,11 +220,16 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
     ...(config.monitor.token ? { token: config.monitor.token } : {}),
     registry,
     alive: () => scheduler.alive(),
-    status: () => buildStatus({ specs, history, startedAtMs, schedules, redact, lastDeployment }),
+    status: async () => {
+      const alerts = config.monitor.prometheusUrl ? await readSentinelAlerts(config.monitor.prometheusUrl) : undefined;
+      return buildStatus({ specs, history, startedAtMs, schedules, redact, lastDeployment, alerts });
+    },
     probeIds: probes,
     specs,
     runProbeNow: async (id) => {
       if (id !== SIGN_IN_PROBE) return redact.deep((await runProbeWithDeadline(id, config, runProbe, new AbortController().signal))!);
+      // A browser flow signs in and holds the lane for up to its deadline: asking again later is the honest answer.
+      if (lane.held()) return { busy: true, retryAfterSeconds: Math.max(1, Math.ceil(config.timeouts.browserCheckMs / 1000)) };
       const startedAt = new Date();
       const waitMs = config.timeouts.probeMs;
       const result = await runSignInProbe(scheduler.signal, AbortSignal.any([scheduler.signal, AbortSignal.timeout(waitMs)]));

@@ -130,6 +130,8 @@ export function createScheduler(groups: readonly GroupDefinition[], hooks: Sched
 /** One holder at a time, in order of arrival: a browser flow, or the sign-in probe (which must not run during one). */
 export interface Lane {
   acquire(signal: AbortSignal): Promise<() => void>;
+  /** Someone holds the lane now. */
+  held(): boolean;
 }
 
 export function createLane(): Lane {
@@ -149,6 +151,7 @@ export function createLane(): Lane {
     };
   };
   return {
+    held: () => held,
     acquire(signal) {
       if (!held) {
         held = true;

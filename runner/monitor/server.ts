@@ -15,12 +15,16 @@ export interface ServerDeps {
   token?: string;
   registry: Registry<RegistryContentType>;
   alive(): boolean;
-  status(): StatusDocument;
+  status(): Promise<StatusDocument>;
   /** probe ids `/probe` accepts (the monitor's configured probes) */
   probeIds: readonly ProbeCheckId[];
   specs: readonly CheckSpec[];
-  /** runs one probe now with its deadline; never rejects */
-  runProbeNow(id: ProbeCheckId): Promise<CheckResult>;
+  /**
+   * Runs one probe now with its deadline; never rejects. `busy` when the probe cannot run now without
+   * disturbing the monitor (the sign-in probe while a browser flow holds the sign-in lane): /probe then
+   * answers 503 with Retry-After, which a blackbox-style scraper counts as a failed scrape, not a failed probe.
+   */
+  runProbeNow(id: ProbeCheckId): Promise<CheckResult | { busy: true; retryAfterSeconds: number }>;
   /** concurrent /probe requests allowed; default 2 */
   maxConcurrentProbes?: number;
 }
@@ -97,7 +101,7 @@ export async function startServer(listen: string, deps: ServerDeps): Promise<Mon
         return send(res, 200, contentType, body);
       }
       case '/status': {
-        const doc = deps.status();
+        const doc = await deps.status();
         const json = url.searchParams.get('format') === 'json' || /application\/json/i.test(req.headers.accept ?? '');
         return json ? send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(doc, null, 2)}\n`) : send(res, 200, 'text/html; charset=utf-8', renderStatusHtml(doc));
       }
@@ -110,6 +114,7 @@ export async function startServer(listen: string, deps: ServerDeps): Promise<Mon
         probesRunning += 1;
         try {
           const result = await deps.runProbeNow(id as ProbeCheckId);
+          if ('busy' in result) return send(res, 503, 'text/plain; charset=utf-8', `${id} cannot run now: a browser flow holds the sign-in lane\n`, { 'Retry-After': String(result.retryAfterSeconds) });
           const registry = new Registry();
           const metrics = createProbeMetrics(registry, deps.specs.filter((s) => s.id === id));
           recordResult(metrics, result);

@@ -66,6 +66,18 @@ export interface Assertion {
   expected: unknown;
 }
 
+function showValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === undefined) return '(none)';
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text;
+}
+
+/** The one-line message of a failed assertion: `issuer: observed "a" expected "b"`. */
+export function failureLine(a: Pick<Assertion, 'name' | 'observed' | 'expected'>): string {
+  return `${a.name}: observed ${showValue(a.observed)} expected ${showValue(a.expected)}`;
+}
+
 export interface CheckResult {
   id: CheckId;
   kind: CheckKind;

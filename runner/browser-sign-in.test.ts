@@ -16,7 +16,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, test } from 'vitest';
-import { retryAfterMs } from '../core/sign-in-limit.ts';
 import { startStack, type RunningStack, type StackFault } from '../fixtures/stack/index.ts';
 import { REPO_ROOT, envFromStackInfo } from './embedded-stack.ts';
 
@@ -141,7 +140,8 @@ function signInRequest(appUrl: string, ca: string): Promise<{ status: number; re
     const body = JSON.stringify({ provider: 'zitadel', callbackURL: '/admin' });
     const req = httpsRequest(`${appUrl}/api/auth/sign-in/social`, { method: 'POST', ca, headers: { 'content-type': 'application/json', origin: appUrl }, signal: AbortSignal.timeout(10_000) }, (res) => {
       res.resume();
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, retryAfterMs: retryAfterMs((name) => res.headers[name] as string | undefined) }));
+      // Better Auth states the seconds left in its window in X-Retry-After
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, retryAfterMs: Number(res.headers['x-retry-after'] ?? 0) * 1000 }));
     });
     req.once('error', reject);
     req.end(body);

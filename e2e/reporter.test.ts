@@ -1,6 +1,7 @@
-import type { TestResult } from '@playwright/test/reporter';
+import type { TestCase, TestResult } from '@playwright/test/reporter';
 import { describe, expect, it } from 'vitest';
-import { unreasonedFailure } from './reporter.ts';
+import { signInWaitOf, unreasonedFailure } from './reporter.ts';
+import { SIGN_IN_WAIT_ANNOTATION } from './support/check.ts';
 
 function failed(message: string, status: TestResult['status'] = 'failed'): TestResult {
   return { status, errors: [{ message }], error: { message } } as unknown as TestResult;
@@ -24,5 +25,18 @@ describe('a browser failure without a reason of its own', () => {
     expect(unreasonedFailure(failed('Test timeout of 90000ms exceeded.', 'timedOut'))).toBe('timeout');
     expect(unreasonedFailure(failed('TimeoutError: locator.click: Timeout 15000ms exceeded.'))).toBe('timeout');
     expect(unreasonedFailure(failed("expect(locator).toBeVisible() failed\nLocator: getByRole('heading', { name: 'Admin Dashboard' })"))).toBe('assertion');
+  });
+});
+
+describe('sign-in waits', () => {
+  it('are summed once, though Playwright hands the test and its result the same annotation list', () => {
+    const annotations = [
+      { type: 'check', description: 'e2e-login' },
+      { type: SIGN_IN_WAIT_ANNOTATION, description: '9000' },
+      { type: SIGN_IN_WAIT_ANNOTATION, description: '4000' },
+    ];
+    const test = { annotations } as unknown as TestCase;
+    expect(signInWaitOf(test, { annotations } as unknown as TestResult)).toBe(13_000);
+    expect(signInWaitOf({ annotations: [] } as unknown as TestCase, { annotations: [] } as unknown as TestResult)).toBe(0);
   });
 });

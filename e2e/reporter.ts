@@ -71,10 +71,13 @@ export function unreasonedFailure(result: TestResult | undefined): Reason {
   return isTimeout(result) ? 'timeout' : 'assertion';
 }
 
-function signInWaitOf(test: TestCase, result: TestResult | undefined): number {
-  return annotationsOf(test, result)
-    .filter((a) => a.type === SIGN_IN_WAIT_ANNOTATION)
-    .reduce((sum, a) => sum + (Number(a.description) || 0), 0);
+/**
+ * Milliseconds the test's sign-ins waited out a 429. Summed over the result's own annotations only:
+ * Playwright hands the test the same list, so counting both would count every wait twice.
+ */
+export function signInWaitOf(test: TestCase, result: TestResult | undefined): number {
+  const annotations = (result as { annotations?: Annotation[] } | undefined)?.annotations ?? test.annotations;
+  return annotations.filter((a) => a.type === SIGN_IN_WAIT_ANNOTATION).reduce((sum, a) => sum + (Number(a.description) || 0), 0);
 }
 
 export default class SentinelReporter implements Reporter {

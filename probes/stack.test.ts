@@ -59,7 +59,7 @@ describe('probes against the reference stack', () => {
       else expect(result!.status).toBe('passed');
     }
     expect(refused).toMatchObject({ reason: 'rate_limited', observations: { signInStatusCode: 429 } });
-    expect(refused!.message).toMatch(/answered 429 and asks to wait \d+ s, beyond the probe's deadline/);
+    expect(refused!.message).toMatch(/answered 429/);
 
     // A deadline longer than the window: the probe waits the time the app states and passes.
     const [waited] = await runProbes(['login-v2-redirect'], stackConfig({ probeMs: 15_000 }));

@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +18,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startStack, type RunningStack, type StackFault } from '../fixtures/stack/index.ts';
 import { REPO_ROOT, envFromStackInfo } from './embedded-stack.ts';
+import { descendantsOf, isChromium } from './monitor/test-support/proc.ts';
 
 let stack: RunningStack | undefined;
 const servers: Server[] = [];
@@ -168,21 +169,6 @@ async function waitForFreeWindow(appUrl: string, ca: string): Promise<void> {
   }
 }
 
-/** A Chromium among the descendants of `pid` (the run's browser has started). */
-async function hasChromiumBelow(pid: number): Promise<boolean> {
-  const queue = [pid];
-  while (queue.length > 0) {
-    const next = queue.shift()!;
-    const cmdline = (await readFile(`/proc/${next}/cmdline`, 'utf8').catch(() => '')).split('\0')[0] ?? '';
-    if (next !== pid && /chrom/i.test(cmdline)) return true;
-    for (const task of await readdir(`/proc/${next}/task`).catch(() => [] as string[])) {
-      const children = (await readFile(`/proc/${next}/task/${task}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean).map(Number);
-      queue.push(...children);
-    }
-  }
-  return false;
-}
-
 describe("two runs back to back: our own sign-ins are not a production failure", () => {
   test("the second run meets the app's 429, waits the stated time and passes, and says how long it waited", async () => {
     stack = await startStack();
@@ -200,7 +186,7 @@ describe("two runs back to back: our own sign-ins are not a production failure",
     // sign-ins a run just before (or another operator) would have made at that moment.
     await waitForFreeWindow(appUrl, ca);
     const second = await runLogin(env);
-    await expect.poll(() => hasChromiumBelow(second.pid), { timeout: 60_000, interval: 50 }).toBe(true);
+    await expect.poll(() => descendantsOf(second.pid).some(isChromium), { timeout: 60_000, interval: 50 }).toBe(true);
     expect(await useUpSignIns(appUrl, ca)).toBeGreaterThan(0);
 
     expect(await second.exit).toBe(0);

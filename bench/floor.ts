@@ -101,7 +101,7 @@ class Flow {
   private get origin(): string {
     return new URL(this.config.appUrl).origin;
   }
-  /** Login V2 step, as e2e/pages/login-v2.ts currentStep reads it. */
+  /** The Login V2 screens the healthy flow passes (e2e/pages/login-v2.ts currentScreen knows them all). */
   private async step(): Promise<string> {
     const p = this.page;
     if (await p.getByTestId('error').isVisible()) return 'error';

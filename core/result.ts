@@ -37,6 +37,10 @@ export const REASONS = [
   // login v2 redirect / sign-in
   'login_v1', 'login_wrong_host', 'login_page_error', 'authorize_mismatch', 'redirect_uri_mismatch', 'sign_in_error',
   'rate_limited', 'idp_error',
+  // Login V2 asks the test user for a second factor (forced MFA, or a factor registered)
+  'mfa_required',
+  // Login V2 shows a screen the sign-in cannot pass (password change, email verification, register…)
+  'login_unexpected_screen',
   // database
   'db_auth', 'db_unreachable', 'db_query', 'db_schema', 'migration_pending', 'migration_edited', 'migration_unknown',
   'migration_journal',
@@ -64,6 +68,18 @@ export interface Assertion {
   ok: boolean;
   observed: unknown;
   expected: unknown;
+}
+
+function showValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === undefined) return '(none)';
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text;
+}
+
+/** The one-line message of a failed assertion: `issuer: observed "a" expected "b"`. */
+export function failureLine(a: Pick<Assertion, 'name' | 'observed' | 'expected'>): string {
+  return `${a.name}: observed ${showValue(a.observed)} expected ${showValue(a.expected)}`;
 }
 
 export interface CheckResult {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signInWaitMs } from './sign-in-limit.ts';
+import { SIGN_IN_LIMIT, retryAfterMs, signInWaitMs } from './sign-in-limit.ts';
 
 const limit = { max: 3, windowMs: 10_000 };
 
@@ -16,5 +16,20 @@ describe('signInWaitMs (Better Auth: 3 per 10 s, window restarts at each allowed
   });
   it('does not assume a reset the server may not have seen (gap inside the margin)', () => {
     expect(signInWaitMs([0, 10_200, 10_300], 10_400, limit, 500)).toBe(10_400);
+  });
+});
+
+describe('retryAfterMs (the wait a 429 states)', () => {
+  const headers = (values: Record<string, string>) => (name: string) => values[name];
+  it("takes Better Auth's X-Retry-After seconds", () => {
+    expect(retryAfterMs(headers({ 'x-retry-after': '7' }))).toBe(7_000);
+  });
+  it('takes a standard Retry-After in seconds or as an HTTP date', () => {
+    expect(retryAfterMs(headers({ 'retry-after': '3' }))).toBe(3_000);
+    expect(retryAfterMs(headers({ 'retry-after': 'Wed, 21 Oct 2026 07:28:05 GMT' }), Date.parse('Wed, 21 Oct 2026 07:28:00 GMT'))).toBe(5_000);
+  });
+  it('falls back to the known window when the answer states nothing usable', () => {
+    expect(retryAfterMs(headers({}))).toBe(SIGN_IN_LIMIT.windowMs);
+    expect(retryAfterMs(headers({ 'x-retry-after': 'soon' }))).toBe(SIGN_IN_LIMIT.windowMs);
   });
 });

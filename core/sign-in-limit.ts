@@ -21,3 +21,20 @@ export function signInWaitMs(times: readonly number[], now: number, limit: { max
   if (count < limit.max) return 0;
   return Math.max(0, last + limit.windowMs + marginMs - now);
 }
+
+/**
+ * How long a 429 from the sign-in endpoint asks to wait: Better Auth's `X-Retry-After` (seconds
+ * until its window ends), or a standard `Retry-After` (seconds or an HTTP date), else the whole
+ * known window. A refused request does not move Better Auth's window, so after this wait the next
+ * sign-in is allowed.
+ */
+export function retryAfterMs(header: (name: string) => string | null | undefined, now: number = Date.now()): number {
+  for (const name of ['x-retry-after', 'retry-after']) {
+    const value = header(name)?.trim();
+    if (!value) continue;
+    if (/^\d+$/.test(value)) return Number(value) * 1000;
+    const date = Date.parse(value);
+    if (!Number.isNaN(date)) return Math.max(0, date - now);
+  }
+  return SIGN_IN_LIMIT.windowMs;
+}

@@ -1,8 +1,12 @@
 /**
  * Playwright reporter → `<reportsDir>/e2e-results.json`: one CheckResult (core/result.ts) per
  * selected browser check. Checks that never ran because the setup sign-in failed are reported
- * failed with the setup's reason, never missing and never passed. At exit (after the HTML report
- * is written) the reports folder is scrubbed of secrets once more.
+ * failed with the setup's reason, never missing and never passed. A failure without a reason of its
+ * own is named by the transport rule the probes use (core/network-errors.ts: net::ERR_* and Node
+ * codes), else `timeout` or `assertion`. Time spent waiting out a 429 on sign-in is reported as
+ * `signInWaitMs` (the check's own sign-ins) and `setupSignInWaitMs` (the setup's, which every check of
+ * the run depends on). At exit (after the HTML report is written) the reports folder is scrubbed of
+ * secrets once more.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,9 +14,10 @@ import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } fr
 import type { Config } from '../core/config.ts';
 import type { Redactor } from '../core/redact.ts';
 import { safeTarget } from '../core/redact.ts';
+import { networkFailureIn } from '../core/network-errors.ts';
 import { BROWSER_CHECK_IDS, isReason, type BrowserCheckId, type CheckResult, type Reason } from '../core/result.ts';
 import { scrubReports } from '../core/scrub.ts';
-import { CHECK_ANNOTATION, OBSERVATIONS_ATTACHMENT, REASON_ANNOTATION, SETUP_ANNOTATION } from './support/check.ts';
+import { CHECK_ANNOTATION, OBSERVATIONS_ATTACHMENT, REASON_ANNOTATION, SETUP_ANNOTATION, SIGN_IN_WAIT_ANNOTATION } from './support/check.ts';
 import { loadSentinelConfig, reportsDirOf } from './support/config.ts';
 import { runRedactor } from './support/redaction.ts';
 
@@ -58,6 +63,23 @@ function isTimeout(result: TestResult | undefined): boolean {
   return /TimeoutError|Test timeout of \d+ms exceeded|Timeout \d+ms exceeded/.test(message);
 }
 
+/** The reason of a failure that recorded none: a transport failure by the probes' rule, else timeout or assertion. */
+export function unreasonedFailure(result: TestResult | undefined): Reason {
+  const error = result?.errors[0] ?? result?.error;
+  const network = networkFailureIn((error?.message ?? error?.value ?? '').replace(ANSI, ''));
+  if (network) return network.reason;
+  return isTimeout(result) ? 'timeout' : 'assertion';
+}
+
+/**
+ * Milliseconds the test's sign-ins waited out a 429. Summed over the result's own annotations only:
+ * Playwright hands the test the same list, so counting both would count every wait twice.
+ */
+export function signInWaitOf(test: TestCase, result: TestResult | undefined): number {
+  const annotations = (result as { annotations?: Annotation[] } | undefined)?.annotations ?? test.annotations;
+  return annotations.filter((a) => a.type === SIGN_IN_WAIT_ANNOTATION).reduce((sum, a) => sum + (Number(a.description) || 0), 0);
+}
+
 export default class SentinelReporter implements Reporter {
   private root: Suite | undefined;
   private sentinel: Config | undefined;
@@ -82,7 +104,7 @@ export default class SentinelReporter implements Reporter {
     for (const setup of setups) {
       const last = setup.results.at(-1);
       if (setup.outcome() !== 'unexpected' || !last) continue;
-      const reason = reasonOf(setup, last) ?? (isTimeout(last) ? 'timeout' : 'assertion');
+      const reason = reasonOf(setup, last) ?? unreasonedFailure(last);
       const who = setup.annotations.find((a) => a.type === SETUP_ANNOTATION)?.description ?? 'a user';
       return { reason, message: `setup sign-in failed: ${firstErrorLine(last) ?? 'no error message'} (${who})` };
     }
@@ -96,7 +118,7 @@ export default class SentinelReporter implements Reporter {
       .map((a) => path.relative(reportsDir, a.path!));
   }
 
-  private observationsOf(result: TestResult): Record<string, unknown> | undefined {
+  private attachedObservations(result: TestResult): Record<string, unknown> | undefined {
     const attachment = result.attachments.find((a) => a.name === OBSERVATIONS_ATTACHMENT && a.body);
     if (!attachment?.body) return undefined;
     try {
@@ -106,18 +128,44 @@ export default class SentinelReporter implements Reporter {
     }
   }
 
+  /** Rate-limit waits of the setup sign-ins of this run. */
+  private setupSignInWaitMs(): number {
+    const setups = this.root!.allTests().filter((t) => t.annotations.some((a) => a.type === SETUP_ANNOTATION));
+    return setups.reduce((sum, setup) => sum + signInWaitOf(setup, setup.results.at(-1)), 0);
+  }
+
+  /** What the spec attached, plus the sign-in waits (only when there were any). */
+  private observationsOf(test: TestCase, result: TestResult): Record<string, unknown> | undefined {
+    const own = signInWaitOf(test, result);
+    const setup = this.setupSignInWaitMs();
+    const waits = { ...(own > 0 ? { signInWaitMs: own } : {}), ...(setup > 0 ? { setupSignInWaitMs: setup } : {}) };
+    const attached = this.attachedObservations(result);
+    return attached || own > 0 || setup > 0 ? { ...attached, ...waits } : undefined;
+  }
+
   private resultOf(test: TestCase, id: BrowserCheckId): CheckResult {
     const target = safeTarget(this.sentinel!.appUrl);
     const base = { id, kind: 'browser' as const, target };
     const last = test.results.at(-1);
     if (!last) {
       const setup = this.setupFailure();
-      if (setup) return { ...base, status: 'failed', startedAt: new Date().toISOString(), durationMs: 0, reason: setup.reason, message: this.redact(setup.message) };
+      if (setup) {
+        const setupWaitMs = this.setupSignInWaitMs();
+        return {
+          ...base,
+          status: 'failed',
+          startedAt: new Date().toISOString(),
+          durationMs: 0,
+          reason: setup.reason,
+          message: this.redact(setup.message),
+          ...(setupWaitMs > 0 ? { observations: { setupSignInWaitMs: setupWaitMs } } : {}),
+        };
+      }
       return { ...base, status: 'skipped', startedAt: new Date().toISOString(), durationMs: 0, reason: 'dependency_failed', message: 'not run: a check it waits for failed first' };
     }
     const startedAt = (test.results[0] ?? last).startTime.toISOString();
     const durationMs = test.results.reduce((sum, r) => sum + r.duration, 0);
-    const observations = this.observationsOf(last);
+    const observations = this.observationsOf(test, last);
     const withObservations = observations ? { observations } : {};
     switch (test.outcome()) {
       case 'expected':
@@ -129,7 +177,7 @@ export default class SentinelReporter implements Reporter {
         return { ...base, status: 'skipped', startedAt, durationMs, reason: reasonOf(test, last) ?? 'not_permitted', message: this.redact(why) };
       }
       default: {
-        const reason = reasonOf(test, last) ?? (isTimeout(last) ? 'timeout' : 'assertion');
+        const reason = reasonOf(test, last) ?? unreasonedFailure(last);
         const message = this.redact(firstErrorLine(last) ?? `failed (${last.status})`);
         const artifacts = this.artifactsOf(last);
         return { ...base, status: 'failed', startedAt, durationMs, reason, message, ...withObservations, ...(artifacts.length ? { artifacts } : {}) };

@@ -30,14 +30,3 @@ export class Assertions {
     return this.list.map(({ name, ok, observed, expected }) => ({ name, ok, observed, expected }));
   }
 }
-
-export function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === undefined) return '(none)';
-  const text = JSON.stringify(value);
-  return text === undefined ? String(value) : text;
-}
-
-export function failureLine(a: Assertion): string {
-  return `${a.name}: observed ${show(a.observed)} expected ${show(a.expected)}`;
-}

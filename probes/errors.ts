@@ -1,8 +1,10 @@
 /**
  * The one error classifier (style practice 5): every error a probe can meet — pg, undici/fetch,
  * node:tls, openid-client/oauth4webapi, DOMException aborts — maps to one bounded Reason plus a
- * one-line message. Messages never carry raw URLs with credentials; the runner redacts them again.
+ * one-line message. Socket and TLS codes are judged by core/network-errors.ts, the rule the browser
+ * checks use for Chromium's net errors too. Messages never carry raw URLs with credentials; the runner redacts them again.
  */
+import { transportReasonForCode } from '../core/network-errors.ts';
 import type { Reason } from '../core/result.ts';
 
 export interface Classified {
@@ -28,27 +30,11 @@ interface ErrorLike {
   errors?: unknown;
 }
 
-const TLS_VERIFY_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_UNTRUSTED',
-  'CERT_REVOKED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REJECTED',
-  'INVALID_CA',
-  'PATH_LENGTH_EXCEEDED',
-]);
-
 const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_ABORTED',
-  'ETIMEDOUT',
   'OAUTH_TIMEOUT',
   'OAUTH_ABORT',
   'ABORT_ERR',
@@ -93,13 +79,10 @@ function messageOf(e: ErrorLike | undefined): string {
 
 function reasonForCode(code: string, scope: ClassifyScope): Reason | undefined {
   if (TIMEOUT_CODES.has(code)) return 'timeout';
-  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return scope === 'db' ? 'db_unreachable' : 'connect_refused';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL') return 'dns';
-  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'ERR_SOCKET_CLOSED') return 'connection_reset';
-  if (code === 'CERT_HAS_EXPIRED') return 'tls_expiry';
-  if (TLS_VERIFY_CODES.has(code)) return 'tls_verify';
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') return 'tls_hostname';
-  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO') return 'tls_handshake';
+  if (code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return 'connection_reset';
+  const transport = transportReasonForCode(code);
+  if (transport === 'connect_refused' && scope === 'db') return 'db_unreachable';
+  if (transport) return transport;
   if (code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') return 'issuer_mismatch';
   if (BAD_RESPONSE_CODES.has(code)) return 'bad_response';
   // PostgreSQL SQLSTATE (five characters)

@@ -8,7 +8,7 @@ import { startHttp, type Running } from './test-support/servers.ts';
  * A small fake app + IdP pair answering like the contract (§5): Better Auth's sign-in/social and
  * Zitadel's authorize redirect. `mode` selects one failure mode per test.
  */
-type Mode = 'v2' | 'v1' | 'wrong-host' | 'rate-limited' | 'no-provider' | 'idp-400' | 'redirect-invalid' | 'login-500' | 'bad-redirect-uri' | 'login-hop';
+type Mode = 'v2' | 'v1' | 'wrong-host' | 'rate-limited' | 'rate-limited-once' | 'no-provider' | 'idp-400' | 'redirect-invalid' | 'login-500' | 'bad-redirect-uri' | 'login-hop';
 let mode: Mode = 'v2';
 let app: Running;
 let idp: Running;
@@ -22,7 +22,9 @@ function appHandler(req: IncomingMessage, res: ServerResponse) {
   req.on('end', () => {
     if (req.method !== 'POST' || req.url !== '/api/auth/sign-in/social') return void res.writeHead(404).end();
     signInRequests.push({ origin: req.headers.origin, body });
-    if (mode === 'rate-limited') return void res.writeHead(429, { 'x-retry-after': '7' }).end();
+    // Better Auth's limiter: 429 with the seconds left in its window (3 sign-ins per 10 s per IP)
+    if (mode === 'rate-limited') return void res.writeHead(429, { 'x-retry-after': '30' }).end();
+    if (mode === 'rate-limited-once' && signInRequests.length === 1) return void res.writeHead(429, { 'x-retry-after': '1' }).end();
     if (mode === 'no-provider') return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Provider not found","code":"PROVIDER_NOT_FOUND"}');
     const redirectUri = mode === 'bad-redirect-uri' ? `${app.url}/` : `${app.url}/api/auth/callback/zitadel`;
     const url = `${idp.url}/oauth/v2/authorize?response_type=code&client_id=339871234567890123&state=${STATE}&scope=openid+profile+email+offline_access&redirect_uri=${encodeURIComponent(redirectUri)}&code_challenge_method=S256&code_challenge=${CHALLENGE}`;
@@ -108,9 +110,19 @@ describe('login-v2-redirect probe', () => {
     expect(result.message).toBe(`login location host: observed "https://gadgetbot-auth.example.invalid" expected "${idp.url}"`);
   });
 
-  it('fails rate_limited on 429', async () => {
+  it('waits out a 429 for the time the app states, asks again and passes, reporting the wait', async () => {
+    const result = await probe('rate-limited-once');
+    expect(result.message).toBeUndefined();
+    expect(result).toMatchObject({ status: 'passed', observations: { loginUi: 'v2', signInStatusCode: 200, signInWaitMs: 1_000 } });
+    expect(signInRequests).toHaveLength(2);
+  });
+
+  it('fails rate_limited only when the stated wait outlasts the deadline, without waiting', async () => {
     const result = await probe('rate-limited');
-    expect(result).toMatchObject({ status: 'failed', reason: 'rate_limited', observations: { httpStatusCode: 429 } });
+    expect(result).toMatchObject({ status: 'failed', reason: 'rate_limited', observations: { httpStatusCode: 429, signInStatusCode: 429 } });
+    expect(result.message).toMatch(/^sign-in: POST \/api\/auth\/sign-in\/social answered 429 and asks to wait 30 s, beyond the probe's deadline \(\d+ s left\)$/);
+    expect(result.observations).not.toHaveProperty('signInWaitMs');
+    expect(signInRequests).toHaveLength(1);
   });
 
   it('fails sign_in_error when the provider is not registered', async () => {

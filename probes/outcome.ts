@@ -2,8 +2,8 @@
  * Builds a probe's CheckResult. The runner overwrites startedAt/durationMs/target; a probe only
  * decides status, reason, message, assertions, warnings and observations.
  */
-import type { CheckResult, ProbeCheckId, Reason, Warning } from '../core/result.ts';
-import { failureLine, type Assertions } from './assertions.ts';
+import { failureLine, type CheckResult, type ProbeCheckId, type Reason, type Warning } from '../core/result.ts';
+import type { Assertions } from './assertions.ts';
 import { classify, type ClassifyScope } from './errors.ts';
 
 export interface OutcomeParts {

@@ -7,7 +7,8 @@ import { testConfig } from './test-support/config.ts';
 /**
  * On the embedded reference stack all five probes pass, twice in a row (the second run hits warm
  * connections). Their speed is measured by `npm run bench`, not here. Two runs make two sign-in
- * requests: inside Better Auth's 3 per 10 s.
+ * requests: inside Better Auth's 3 per 10 s. Then the sign-in limit is used up on purpose, and
+ * login-v2-redirect meets the app's real 429.
  */
 let stack: RunningStack;
 
@@ -18,18 +19,24 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+function stackConfig(timeouts?: { probeMs: number }) {
+  const { info } = stack;
+  return testConfig({
+    appUrl: info.appUrl,
+    issuer: info.issuer,
+    loginBasePath: info.loginBasePath,
+    clientId: info.clientId,
+    databaseUrl: info.databaseUrl,
+    migrationsPath: info.migrationsPath,
+    tls: { hosts: info.tlsHosts, caCertPath: info.caCertPath },
+    ...(timeouts ? { timeouts } : {}),
+  });
+}
+
 describe('probes against the reference stack', () => {
   it('pass all five, concurrently, twice in a row', async () => {
     const { info } = stack;
-    const config = testConfig({
-      appUrl: info.appUrl,
-      issuer: info.issuer,
-      loginBasePath: info.loginBasePath,
-      clientId: info.clientId,
-      databaseUrl: info.databaseUrl,
-      migrationsPath: info.migrationsPath,
-      tls: { hosts: info.tlsHosts, caCertPath: info.caCertPath },
-    });
+    const config = stackConfig();
     const allPassed = PROBE_CHECK_IDS.map((id) => ({ id, status: 'passed', reason: undefined, message: undefined }));
     const summary = (rs: Awaited<ReturnType<typeof runProbes>>) => rs.map((r) => ({ id: r.id, status: r.status, reason: r.reason, message: r.message }));
     // The first run also pays the stack's own lazy start-up (first DB pool, first TLS sessions).
@@ -40,5 +47,23 @@ describe('probes against the reference stack', () => {
     const dbPassword = decodeURIComponent(new URL(info.databaseUrl).password);
     expect(dbPassword.length).toBeGreaterThan(3);
     expect(JSON.stringify([...first, ...results])).not.toContain(dbPassword);
+  });
+
+  it("login-v2-redirect meets the app's 429: fails rate_limited when the stated wait outlasts its deadline, else waits it out and passes", async () => {
+    // Sign in until the app refuses: with a 3 s deadline no wait fits (the window is 10 s), so the
+    // refusal is reported at once, and the window is full from the last allowed sign-in on.
+    let refused: Awaited<ReturnType<typeof runProbes>>[number] | undefined;
+    for (let attempt = 0; attempt < 4 && !refused; attempt++) {
+      const [result] = await runProbes(['login-v2-redirect'], stackConfig({ probeMs: 3_000 }));
+      if (result!.status === 'failed') refused = result;
+      else expect(result!.status).toBe('passed');
+    }
+    expect(refused).toMatchObject({ reason: 'rate_limited', observations: { signInStatusCode: 429 } });
+    expect(refused!.message).toMatch(/answered 429/);
+
+    // A deadline longer than the window: the probe waits the time the app states and passes.
+    const [waited] = await runProbes(['login-v2-redirect'], stackConfig({ probeMs: 15_000 }));
+    expect(waited).toMatchObject({ status: 'passed', observations: { signInStatusCode: 200, loginUi: 'v2' } });
+    expect(waited!.observations?.signInWaitMs).toBeGreaterThan(0);
   });
 });

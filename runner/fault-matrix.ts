@@ -95,6 +95,16 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
     why: 'the IdP answers after 60 s (overloaded Zitadel): every IdP request exceeds its deadline; TLS at the front is unaffected',
   },
   {
+    fault: 'idp-mfa-required',
+    failed: ALL_BROWSER('mfa_required'),
+    why: 'the login policy forces MFA and the test user has no second factor: after the password Login V2 shows "Set up 2-Factor" without Skip, so no sign-in completes; login-v2-redirect stops at the login page, before any credentials, and passes',
+  },
+  {
+    fault: 'idp-unknown-screen',
+    failed: ALL_BROWSER('login_unexpected_screen'),
+    why: 'the test user must change the password (expired, or set by an admin): after the password Login V2 shows /password/change, which the flow cannot pass; login-v2-redirect stops at the login page and passes',
+  },
+  {
     fault: 'app-wrong-redirect-uri',
     failed: { 'login-v2-redirect': 'redirect_uri_mismatch', ...ALL_BROWSER('redirect_uri_mismatch') },
     why: 'BETTER_AUTH_URL/callback wrong (§12.5, §12.11): the authorize redirect_uri is not the registered one, no sign-in completes',

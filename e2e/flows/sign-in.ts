@@ -1,15 +1,22 @@
 /**
- * Sign-in through Zitadel Login V2 (contract §5, facts A1): `/login` → "Sign in with Zitadel" →
- * login name → password → optional "Set up 2-Factor" Skip → optional account chooser → back at the
- * app. The flow reads where the browser is, acts on the screen it finds, and names the reason when
- * it gets stuck. It uses page objects only.
+ * Sign-in through Zitadel Login V2: `/login` → "Sign in with Zitadel" → login name → password →
+ * optional "Set up 2-Factor" Skip → optional account chooser → back at the app. The flow reads where
+ * the browser is, acts on the screen it finds, and names the reason as soon as it sees one: a second
+ * factor asked for (`mfa_required`), a screen it cannot pass (`login_unexpected_screen`), a page
+ * Chromium could not load (the transport reasons of the probes). A sign-in the app refuses with 429
+ * (Better Auth: 3 per 10 s per IP, e.g. a run just before) is tried again after the wait the app
+ * states, while the check's deadline allows. It uses page objects only.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from '@playwright/test';
+import { networkFailureIn } from '../../core/network-errors.ts';
 import type { Reason } from '../../core/result.ts';
+import { authorizeUrlRules, firstBroken, isAuthorizeUrl, isClassicLoginPage, loginV2ScreenPath } from '../../core/sign-in-rules.ts';
 import type { App } from '../pages/app.ts';
-import type { LoginV2Step } from '../pages/login-v2.ts';
-import { inspectAuthorizeUrl, isAuthorizeUrl, isClassicLoginUrl, isLoginV2Url } from '../support/authorize.ts';
-import { failWith, withReason } from '../support/check.ts';
+import type { LoginV2Screen } from '../pages/login-v2.ts';
+import { CHROMIUM_ERROR_PAGE_PROTOCOL, type ApiCall } from '../support/traffic.ts';
+import { checkTimeLeftMs, failWith, recordSignInWait, withReason } from '../support/check.ts';
+import { withoutQuery } from '../support/login-sequence.ts';
 import { reserveSignInSlot } from '../support/pacer.ts';
 
 export interface Credentials {
@@ -23,19 +30,24 @@ type FlowState =
   | { kind: 'app-error'; code: string }
   | { kind: 'app'; pathname: string }
   | { kind: 'login-v1' }
-  | { kind: 'login-v2'; step: LoginV2Step }
+  | { kind: 'login-v2'; screen: LoginV2Screen }
+  | { kind: 'network-error'; url: string | undefined; failure: string | undefined }
   | { kind: 'issuer-other'; pathname: string; status: number | undefined }
   | { kind: 'elsewhere'; origin: string };
 
 const MAX_SCREENS = 12;
 
 function keyOf(state: FlowState): string {
-  return state.kind === 'login-v2' ? `login-v2:${state.step}` : state.kind;
+  return state.kind === 'login-v2' ? `login-v2:${state.screen.step}` : state.kind;
 }
 
-async function readState(app: App): Promise<FlowState> {
+async function readState(app: App, attempt: Attempt): Promise<FlowState> {
   const url = app.currentUrl();
   const { config } = app;
+  if (url.protocol === CHROMIUM_ERROR_PAGE_PROTOCOL) {
+    const failed = [...hopsOf(app, attempt)].reverse().find((hop) => hop.failure !== undefined);
+    return { kind: 'network-error', url: failed?.url, failure: failed?.failure };
+  }
   if (url.origin === new URL(config.appUrl).origin) {
     const code = url.searchParams.get('error');
     if (code) return { kind: 'app-error', code };
@@ -44,12 +56,12 @@ async function readState(app: App): Promise<FlowState> {
     return { kind: 'app', pathname: url.pathname };
   }
   const href = url.href;
-  if (isClassicLoginUrl(href, config)) return { kind: 'login-v1' };
-  if (isLoginV2Url(href, config)) {
+  if (isClassicLoginPage(url, config)) return { kind: 'login-v1' };
+  if (loginV2ScreenPath(url, config) !== undefined) {
     try {
-      return { kind: 'login-v2', step: await app.loginV2.currentStep() };
+      return { kind: 'login-v2', screen: await app.loginV2.currentScreen() };
     } catch {
-      return { kind: 'login-v2', step: 'pending' };
+      return { kind: 'login-v2', screen: { step: 'pending' } };
     }
   }
   if (url.origin === new URL(config.issuer).origin) {
@@ -70,7 +82,7 @@ function isTransient(state: FlowState, leftApp: boolean): boolean {
       // a redirect hop until an error page (4xx/5xx) shows there
       return state.status === undefined || state.status < 400;
     case 'login-v2':
-      return state.step === 'pending';
+      return state.screen.step === 'pending';
     default:
       return false;
   }
@@ -93,15 +105,17 @@ function lastSignInCall(app: App, attempt: Attempt) {
 function failOnAuthorizeProblem(app: App, attempt: Attempt): void {
   const hop = hopsOf(app, attempt).find((h) => isAuthorizeUrl(h.url, app.config));
   if (!hop) return;
-  const problem = inspectAuthorizeUrl(hop.url, app.config);
+  const problem = firstBroken(authorizeUrlRules(new URL(hop.url), app.config));
   if (problem) failWith(problem.reason, problem.message);
 }
+
+const RATE_LIMITED = 'POST /api/auth/sign-in/social answered 429 (Better Auth: 3 sign-ins per 10 s per IP)';
 
 /** Explains why the browser did not reach a screen the flow can act on. */
 async function diagnoseStuck(app: App, attempt: Attempt, state: FlowState | undefined, timeoutMs: number): Promise<never> {
   failOnAuthorizeProblem(app, attempt);
   const signInCall = lastSignInCall(app, attempt);
-  if (signInCall?.status === 429) failWith('rate_limited', 'POST /api/auth/sign-in/social answered 429 (3 sign-ins per 10 s per IP)');
+  if (signInCall?.status === 429) failWith('rate_limited', RATE_LIMITED);
   if (state?.kind === 'app-login') {
     const pendingAuthorize = hopsOf(app, attempt).find((h) => isAuthorizeUrl(h.url, app.config) && h.status === undefined);
     if (pendingAuthorize) failWith('timeout', `the IdP did not answer the authorize request within ${timeoutMs} ms`);
@@ -131,7 +145,7 @@ async function waitForNextScreen(app: App, attempt: Attempt, previousKey: string
     await expect
       .poll(
         async () => {
-          state = await readState(app);
+          state = await readState(app, attempt);
           const leftApp = hasLeftApp(app, attempt);
           // The app answers the sign-in call with an error and its button hangs (contract §2.2): no need to wait.
           if (state.kind === 'app-login' && !leftApp && (lastSignInCall(app, attempt)?.status ?? 0) >= 400) return true;
@@ -146,11 +160,10 @@ async function waitForNextScreen(app: App, attempt: Attempt, previousKey: string
   return state!;
 }
 
-/**
- * Signs `user` in from `/login` and returns once the browser is back on the app (not yet asserting
- * the dashboard: callers decide what "signed in" must look like).
- */
-export async function signIn(app: App, user: Credentials): Promise<void> {
+/** How one attempt ended: back on the app, or refused with 429 before leaving it. */
+type AttemptOutcome = { kind: 'signed-in' } | { kind: 'rate-limited'; call: ApiCall };
+
+async function attemptSignIn(app: App, user: Credentials): Promise<AttemptOutcome> {
   await app.login.goto();
   await withReason('sign_in_error', () => expect(app.login.signInButton).toBeEnabled());
   await reserveSignInSlot(app.config.timeouts.browserCheckMs);
@@ -164,17 +177,22 @@ export async function signIn(app: App, user: Credentials): Promise<void> {
     switch (state.kind) {
       case 'app':
         failOnAuthorizeProblem(app, attempt);
-        return;
+        return { kind: 'signed-in' };
       case 'app-error':
         failOnAuthorizeProblem(app, attempt);
         failWith('sign_in_error', `sign-in ended on the app with ?error=${state.code}`);
       case 'app-login':
         if (!hasLeftApp(app, attempt)) {
           const call = lastSignInCall(app, attempt);
-          if (call?.status === 429) failWith('rate_limited', 'POST /api/auth/sign-in/social answered 429 (3 sign-ins per 10 s per IP)');
+          if (call?.status === 429) return { kind: 'rate-limited', call };
           failWith('sign_in_error', `POST /api/auth/sign-in/social answered ${call?.status ?? 'nothing'}; the sign-in button stays on "Signing in..."`);
         }
         failWith('sign_in_error', 'back on /login after the IdP: the app did not keep a session');
+      case 'network-error': {
+        failOnAuthorizeProblem(app, attempt);
+        const where = state.url ? withoutQuery(state.url) : 'a page of the sign-in';
+        failWith(networkFailureIn(state.failure ?? '')?.reason ?? 'unexpected', `${where} did not load: ${state.failure ?? 'Chromium shows its error page'}`);
+      }
       case 'login-v1':
         failWith('login_v1', `the IdP sent the browser to the classic login (${app.currentUrl().pathname}) instead of Login V2`);
       case 'issuer-other':
@@ -183,9 +201,10 @@ export async function signIn(app: App, user: Credentials): Promise<void> {
       case 'elsewhere':
         failOnAuthorizeProblem(app, attempt);
         failWith('login_wrong_host', `sign-in went to ${state.origin}, neither the app nor the issuer`);
-      case 'login-v2':
+      case 'login-v2': {
         failOnAuthorizeProblem(app, attempt);
-        switch (state.step) {
+        const current = state.screen;
+        switch (current.step) {
           case 'loginname':
             await app.loginV2.submitLoginName(user.loginName);
             break;
@@ -198,17 +217,48 @@ export async function signIn(app: App, user: Credentials): Promise<void> {
           case 'accounts':
             await app.loginV2.chooseAccount(user.loginName);
             break;
+          case 'mfa-required':
+            failWith(
+              'mfa_required',
+              current.forcedSetup
+                ? `Login V2 showed "${current.heading}" without Skip at ${current.path}: MFA is forced and the test user has no second factor`
+                : `Login V2 showed "${current.heading}" at ${current.path}: the test user has a second factor and cannot sign in without it`,
+            );
+          case 'unexpected':
+            failWith('login_unexpected_screen', `Login V2 showed "${current.heading}" at ${current.path}`);
           case 'error':
-            failWith('idp_error', `Login V2 shows an error: ${await app.loginV2.errorText()}`);
+            failWith('idp_error', `Login V2 shows an error: ${current.message}`);
           case 'pending':
             break;
         }
         break;
+      }
       default:
         break;
     }
   }
   failWith('timeout', `sign-in did not finish within ${MAX_SCREENS} screens`);
+}
+
+/**
+ * Signs `user` in from `/login` and returns once the browser is back on the app (not yet asserting
+ * the dashboard: callers decide what "signed in" must look like). A 429 on the sign-in call is
+ * waited out for the time the app states, then `/login` is loaded again and the sign-in starts over;
+ * only a wait that would not leave one action's time before the check's deadline fails it
+ * (`rate_limited`). Each wait is recorded for the check's observations (`signInWaitMs`).
+ */
+export async function signIn(app: App, user: Credentials): Promise<void> {
+  for (;;) {
+    const outcome = await attemptSignIn(app, user);
+    if (outcome.kind === 'signed-in') return;
+    const waitMs = outcome.call.retryAfterMs ?? 0;
+    const leftMs = checkTimeLeftMs(app.startedAtMs);
+    if (waitMs + app.config.timeouts.actionMs > leftMs) {
+      failWith('rate_limited', `${RATE_LIMITED} and asks to wait ${Math.ceil(waitMs / 1000)} s, beyond the check's deadline (${Math.max(0, Math.floor(leftMs / 1000))} s left)`);
+    }
+    await delay(waitMs);
+    recordSignInWait(waitMs);
+  }
 }
 
 /** The signed-in admin shell: both h1s of the dashboard (contract §2.4-§2.5). */

@@ -1,8 +1,8 @@
 import type { RedeployObservation } from '../../core/observations.ts';
 import { createRedeployDriver, type RedeployOutcome } from '../../core/redeploy.ts';
+import { authorizeEndpoint } from '../../core/sign-in-rules.ts';
 import { attachObservations, checkDetails, failWith, test } from '../fixtures.ts';
 import { expectDashboard, signIn } from '../flows/sign-in.ts';
-import { authorizeEndpoint } from '../support/authorize.ts';
 import { AvailabilityWatch, type AvailabilitySummary } from '../support/availability.ts';
 
 test.use({ signedInAs: 'fresh' });

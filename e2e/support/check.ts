@@ -9,6 +9,8 @@ export const CHECK_ANNOTATION = 'check';
 export const REASON_ANNOTATION = 'reason';
 export const SETUP_ANNOTATION = 'setup';
 export const OBSERVATIONS_ATTACHMENT = 'observations';
+/** Milliseconds a sign-in waited out a 429 (one annotation per wait); the reporter sums them into observations. */
+export const SIGN_IN_WAIT_ANNOTATION = 'sign-in-wait';
 
 /** A failure that already knows its bounded reason. */
 export class CheckFailure extends Error {
@@ -41,4 +43,14 @@ export async function withReason<T>(reason: Reason, body: () => Promise<T>): Pro
 
 export async function attachObservations(observations: Record<string, unknown>): Promise<void> {
   await test.info().attach(OBSERVATIONS_ATTACHMENT, { body: JSON.stringify(observations), contentType: 'application/json' });
+}
+
+export function recordSignInWait(waitedMs: number): void {
+  test.info().annotations.push({ type: SIGN_IN_WAIT_ANNOTATION, description: String(Math.round(waitedMs)) });
+}
+
+/** Milliseconds left of the running check's deadline (Playwright's test timeout), counted from `startedAtMs`. */
+export function checkTimeLeftMs(startedAtMs: number): number {
+  const timeout = test.info().timeout;
+  return timeout > 0 ? startedAtMs + timeout - Date.now() : Number.POSITIVE_INFINITY;
 }

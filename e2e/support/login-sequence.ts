@@ -4,8 +4,8 @@
  * observations: queries carry state and codes.
  */
 import type { Config } from '../../core/config.ts';
+import { authorizeUrlRules, firstBroken, isAuthorizeUrl, judgeLoginRedirect } from '../../core/sign-in-rules.ts';
 import { failWith } from './check.ts';
-import { inspectAuthorizeUrl, isAuthorizeUrl, isClassicLoginUrl, isLoginV2Url } from './authorize.ts';
 
 export function withoutQuery(url: string): string {
   try {
@@ -22,14 +22,13 @@ export function assertLoginSequence(urls: readonly string[], config: Config): vo
   if (start < 0) failWith('assertion', 'the sign-in did not start on the app /login page');
   const authorize = urls.findIndex((url, i) => i > start && isAuthorizeUrl(url, config));
   if (authorize < 0) failWith('authorize_mismatch', `no navigation to ${config.issuer}/oauth/v2/authorize after /login`);
-  const problem = inspectAuthorizeUrl(urls[authorize]!, config);
+  const problem = firstBroken(authorizeUrlRules(new URL(urls[authorize]!), config));
   if (problem) failWith(problem.reason, problem.message);
   const next = urls.slice(authorize + 1).find((url) => !isAuthorizeUrl(url, config));
   if (next === undefined) failWith('assertion', 'the authorize request led nowhere');
-  if (isClassicLoginUrl(next, config)) failWith('login_v1', `authorize redirected to the classic login ${withoutQuery(next)}`);
-  if (!isLoginV2Url(next, config)) {
-    failWith(new URL(next).origin === new URL(config.issuer).origin ? 'assertion' : 'login_wrong_host', `authorize redirected to ${withoutQuery(next)}, expected ${config.issuer}${config.loginBasePath}/…`);
-  }
+  // The hop right after authorize is Zitadel's redirect, judged as the login-v2-redirect probe judges its Location.
+  const loginRedirect = firstBroken([judgeLoginRedirect(new URL(next), config).rule]);
+  if (loginRedirect) failWith(loginRedirect.reason, `authorize redirected the browser: ${loginRedirect.message}`);
   const login = urls.indexOf(next);
   const callbackPrefix = `${config.appUrl}/api/auth/callback/zitadel?`;
   const callback = urls.findIndex((url, i) => i > login && url.startsWith(callbackPrefix));

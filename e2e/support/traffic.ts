@@ -1,9 +1,11 @@
 /**
  * What the browser did, recorded from Playwright events: main-frame navigations (every redirect hop,
- * and client-side route changes), responses of the app's auth and RPC endpoints, and alert()s.
+ * and client-side route changes, with Chromium's error when one failed), responses of the app's auth
+ * and RPC endpoints, and alert()s.
  * Specs assert on it; flows use it to explain a stuck sign-in.
  */
 import type { Dialog, Page, Request, Response } from '@playwright/test';
+import { retryAfterMs } from '../../core/sign-in-limit.ts';
 
 export interface NavigationHop {
   url: string;
@@ -12,13 +14,20 @@ export interface NavigationHop {
   /** the page actually showed this URL (a request alone may still be redirected or aborted) */
   committed: boolean;
   atMs: number;
+  /** Chromium's error when the request failed without a response, e.g. `net::ERR_CONNECTION_REFUSED` */
+  failure?: string;
 }
 
 export interface ApiCall {
   method: string;
   url: string;
   status: number;
+  /** on a 429: the wait the answer states (Retry-After / X-Retry-After), else the known window */
+  retryAfterMs?: number;
 }
+
+/** What Chromium shows when a navigation failed without a response (refused, DNS, TLS…). */
+export const CHROMIUM_ERROR_PAGE_PROTOCOL = 'chrome-error:';
 
 export class TrafficLog {
   readonly navigations: NavigationHop[] = [];
@@ -30,6 +39,10 @@ export class TrafficLog {
   constructor(private readonly page: Page, private readonly appOrigin: string) {
     page.on('request', (request) => this.onRequest(request));
     page.on('response', (response) => this.onResponse(response));
+    page.on('requestfailed', (request) => {
+      const hop = this.hopByRequest.get(request);
+      if (hop) hop.failure = request.failure()?.errorText ?? 'failed';
+    });
     page.on('framenavigated', (frame) => {
       if (frame !== page.mainFrame()) return;
       const last = this.navigations.at(-1);
@@ -57,7 +70,9 @@ export class TrafficLog {
     if (hop) hop.status = response.status();
     const url = new URL(response.url());
     if (url.origin === this.appOrigin && (url.pathname.startsWith('/api/auth/') || url.pathname.startsWith('/api/rpc/'))) {
-      this.apiCalls.push({ method: request.method(), url: response.url(), status: response.status() });
+      const status = response.status();
+      const headers = response.headers();
+      this.apiCalls.push({ method: request.method(), url: response.url(), status, ...(status === 429 ? { retryAfterMs: retryAfterMs((name) => headers[name]) } : {}) });
     }
   }
 

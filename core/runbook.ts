@@ -30,6 +30,8 @@ export const RUNBOOK: Readonly<Record<Reason, string>> = {
   authorize_mismatch: 'Authentication not working: check ZITADEL_CLIENT_ID and the scopes of the app against the Zitadel application.',
   redirect_uri_mismatch: 'Authentication not working: the redirect URIs in Zitadel must match BETTER_AUTH_URL + /api/auth/callback/zitadel.',
   sign_in_error: 'The app cannot start a sign-in: check the app\'s logs, DATABASE_URL and that migrations ran (npm run db:migrate).',
+  mfa_required: 'Login V2 asks the test user for a second factor: in Zitadel, do not force MFA for this user\'s organisation (login policy), and register no second factor for the test user.',
+  login_unexpected_screen: 'Login V2 showed a screen the sign-in cannot pass (password change, e-mail verification…): sign in once as the test user in a browser and finish it.',
   rate_limited: 'Better Auth refused sign-ins (3 per 10 s per IP) beyond the check\'s deadline: look for other clients signing in from the monitor\'s address.',
   idp_error: 'Zitadel answers with an error: check zitadel-db is running and healthy, then the Zitadel logs.',
   db_auth: 'The database refuses the credentials: check the user and password in DATABASE_URL (SENTINEL_DATABASE_URL).',

@@ -67,13 +67,14 @@ export function resolveBrowser(settings: { chromiumPath?: string | undefined } =
  * chromium-headless-shell and by an npm-packaged Chromium, with no system tool needed.
  *
  * Verified by Chromium's own verifier then: the chain up to its roots or the configured CA (the
- * server need not send that CA, only its intermediates), the validity dates of every certificate in
- * it, and the host name against the subjectAltName only — no Common Name fallback, no partial
- * wildcards. A refusal is the navigation's error: net::ERR_CERT_AUTHORITY_INVALID (unknown CA),
+ * server need not send that CA, only its intermediates), the validity dates of the leaf and the
+ * intermediates, and the host name against the subjectAltName only — no Common Name fallback, no
+ * partial wildcards. A refusal is the navigation's error: net::ERR_CERT_AUTHORITY_INVALID (unknown CA),
  * net::ERR_CERT_DATE_INVALID (expired or not yet valid), net::ERR_CERT_COMMON_NAME_INVALID (another
  * host, a CN-only certificate, a partial wildcard).
  * Not verified: revocation and Certificate Transparency (their lists come by component update, which
- * SYSTEM_CHROMIUM_ARGS turn off; a locally trusted CA is exempt from CT anyway).
+ * the launch flags turn off, SYSTEM_CHROMIUM_ARGS as Playwright's defaults; a locally trusted CA is
+ * exempt from CT anyway).
  *
  * Rejected alternatives: Playwright's ignoreHTTPSErrors checks nothing. Chromium's
  * --ignore-certificate-errors-spki-list=<CA's SPKI hash> only applies when the server sends the CA

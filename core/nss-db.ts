@@ -8,9 +8,8 @@
  * The file is what `certutil -A -t C,, -i ca.pem` writes to a fresh database: per CA a certificate
  * object and an NSS trust object (trusted delegator for server authentication), as PKCS#11 attributes
  * in one SQLite table `nssPublic`, one column `a<type in hex>` per attribute. No key database is
- * written: NSS creates its own, without a password, and then has no key to check the trust
- * attributes' integrity signatures with, so it takes them as written (as it does for any database
- * whose key database has no password).
+ * written: NSS creates its own without a password, and then takes the trust attributes as written.
+ * (A key database with a password — certutil's — makes NSS require an integrity signature on them.)
  */
 import { createHash, X509Certificate } from 'node:crypto';
 

@@ -6,14 +6,21 @@
  */
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
-import { resolveBrowser } from './core/browser.ts';
-import { loadSentinelConfig, reportsDirOf } from './e2e/support/config.ts';
+import { browserTrust, resolveBrowser } from './core/browser.ts';
+import { AUTH_DIR, loadSentinelConfig, reportsDirOf } from './e2e/support/config.ts';
 import { guardAgainstOrphaning } from './e2e/support/orphan-guard.ts';
 
 guardAgainstOrphaning();
 const sentinel = loadSentinelConfig();
 const browser = resolveBrowser(sentinel);
 const reportsDir = reportsDirOf(sentinel);
+// Chromium verifies certificates, trusting its roots plus exactly the configured CA (core/browser.ts).
+// The home lives in the run's state folder, deleted with it.
+const caCertPath = sentinel.tls.caCertPath ? path.resolve(sentinel.tls.caCertPath) : undefined;
+const trust = browserTrust(caCertPath, path.join(AUTH_DIR, 'browser-home'));
+// page.request runs in the worker's Node, which reads extra CAs only at start: the workers are
+// started after this file is loaded, so they inherit it.
+if (caCertPath) process.env.NODE_EXTRA_CA_CERTS = caCertPath;
 
 export default defineConfig({
   testDir: './e2e',
@@ -32,10 +39,8 @@ export default defineConfig({
   ],
   use: {
     baseURL: sentinel.appUrl,
-    // Certificate verdicts (chain, hostname, expiry) belong to the `tls` probe, for every host; the
-    // browser checks judge the flows. One bad certificate is then one precise red check, and a
-    // private CA (the local stack's, a staging CA), which Chromium cannot be handed, just works.
-    ignoreHTTPSErrors: true,
+    // A certificate the browser refuses fails the flow, as it fails a user's sign-in: never ignored.
+    ignoreHTTPSErrors: false,
     actionTimeout: sentinel.timeouts.actionMs,
     navigationTimeout: sentinel.timeouts.actionMs,
     testIdAttribute: 'data-testid',
@@ -45,6 +50,7 @@ export default defineConfig({
     launchOptions: {
       ...(browser.executablePath ? { executablePath: browser.executablePath } : {}),
       args: browser.args,
+      env: trust.env,
     },
   },
   projects: [

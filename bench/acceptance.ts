@@ -61,6 +61,8 @@ function suitePhases(reportsDir: string): Record<string, { status: string; ms: n
 export async function acceptance(ctx: BenchContext): Promise<SectionOutcome> {
   const record = ctx.measure('acceptance');
   const env = childEnv(ctx.sentinelEnv);
+  // the floor's page.request runs in its own Node, which reads extra CAs only at start (as playwright.config.ts arranges for the suite)
+  const floorEnv = env.SENTINEL_CA_CERT ? { ...env, NODE_EXTRA_CA_CERTS: env.SENTINEL_CA_CERT } : env;
   const suite: TimedRun[] = [];
   const floor: TimedRun[] = [];
   let lastEnd = 0;
@@ -73,7 +75,7 @@ export async function acceptance(ctx: BenchContext): Promise<SectionOutcome> {
     const order = i % 2 === 0 ? (['suite', 'floor'] as const) : (['floor', 'suite'] as const);
     for (const side of order) {
       await gap();
-      const run = side === 'suite' ? await timedChild(['bin/sentinel.mjs', 'run'], env) : await timedChild(['--import', 'tsx', 'bench/floor.ts'], env);
+      const run = side === 'suite' ? await timedChild(['bin/sentinel.mjs', 'run'], env) : await timedChild(['--import', 'tsx', 'bench/floor.ts'], floorEnv);
       lastEnd = Date.now();
       if (side === 'suite') run.floor = suitePhases(ctx.sentinelEnv.SENTINEL_REPORTS_DIR!);
       (side === 'suite' ? suite : floor).push(run);

@@ -10,9 +10,12 @@
  * Usage: node --import tsx bench/floor.ts
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { resolveBrowser } from '../core/browser.ts';
+import { browserTrust, resolveBrowser } from '../core/browser.ts';
 import { loadConfig, type Config } from '../core/config.ts';
 import { createRedeployDriver } from '../core/redeploy.ts';
 import { PROBE_CHECK_IDS } from '../core/result.ts';
@@ -210,7 +213,8 @@ class Flow {
 }
 
 async function withContext<T>(browser: Browser, config: Config, state: StorageState | undefined, body: (flow: Flow) => Promise<T>): Promise<T> {
-  const context = await browser.newContext({ baseURL: config.appUrl, ignoreHTTPSErrors: true, ...(state ? { storageState: state } : {}) });
+  // Certificates verified as in the suite (page.request trusts the CA through NODE_EXTRA_CA_CERTS, bench/acceptance.ts)
+  const context = await browser.newContext({ baseURL: config.appUrl, ...(state ? { storageState: state } : {}) });
   context.setDefaultTimeout(config.timeouts.actionMs);
   context.setDefaultNavigationTimeout(config.timeouts.actionMs);
   try {
@@ -418,7 +422,9 @@ async function runFloor(env: NodeJS.ProcessEnv = process.env): Promise<{ ok: boo
   });
 
   const resolved = resolveBrowser(config);
-  const browser = await chromium.launch({ ...(resolved.executablePath ? { executablePath: resolved.executablePath } : {}), args: resolved.args });
+  const browserHome = mkdtempSync(join(tmpdir(), 'sentinel-floor-browser-'));
+  const { env: browserEnv } = browserTrust(config.tls.caCertPath, browserHome);
+  const browser = await chromium.launch({ ...(resolved.executablePath ? { executablePath: resolved.executablePath } : {}), args: resolved.args, env: browserEnv });
   try {
     const states: StorageState[] = [];
     await timed('setup', results, async () => {
@@ -438,6 +444,7 @@ async function runFloor(env: NodeJS.ProcessEnv = process.env): Promise<{ ok: boo
     await timed('e2e-session-redeploy', results, () => sessionRedeployFlow(browser, config, user1));
   } finally {
     await browser.close();
+    rmSync(browserHome, { recursive: true, force: true });
   }
   const expected = ['probes', 'setup', 'e2e-login', 'e2e-admin-crud', 'e2e-sign-out', 'e2e-session-redeploy'];
   return { ok: expected.every((k) => results[k]?.ok), results };

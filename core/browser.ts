@@ -1,10 +1,14 @@
 /**
- * Browser resolution in one place: Playwright's own Chromium when it is installed, else a system
- * Chromium with the flags this kind of machine needs; none → SentinelError('no_browser') (exit 2).
+ * The browser in one place: which Chromium (Playwright's own when it is installed, else a system
+ * Chromium with the flags this kind of machine needs; none → SentinelError('no_browser'), exit 2),
+ * and which certificates it trusts (browserTrust below).
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { SentinelError } from './errors.ts';
+import { nssTrustDatabase, pemCertificates } from './nss-db.ts';
 
 export interface ResolvedBrowser {
   source: 'env' | 'playwright' | 'system';
@@ -52,4 +56,67 @@ export function resolveBrowser(settings: { chromiumPath?: string | undefined } =
     'no_browser',
     'no Chromium found: run `npx playwright install chromium`, install a system Chromium (Debian: apt-get install chromium-headless-shell or chromium), or set SENTINEL_CHROMIUM',
   );
+}
+
+/**
+ * Chromium verifies every certificate itself, as a user's browser does: the flows never type a
+ * password into a page whose certificate it refused. What it trusts is its own root store plus
+ * exactly the configured CA (config.tls.caCertPath: the local stack's CA, a private CA), nothing else:
+ * Chromium runs with a private HOME whose NSS database (`.pki/nssdb`, core/nss-db.ts) holds only that
+ * CA — the place where Chromium on Linux reads user-added trust anchors, honoured alike by Debian's
+ * chromium-headless-shell and by an npm-packaged Chromium, with no system tool needed.
+ *
+ * Verified by Chromium's own verifier then: the chain up to its roots or the configured CA (the
+ * server need not send that CA, only its intermediates), the validity dates of the leaf and the
+ * intermediates, and the host name against the subjectAltName only — no Common Name fallback, no
+ * partial wildcards. A refusal is the navigation's error: net::ERR_CERT_AUTHORITY_INVALID (unknown CA),
+ * net::ERR_CERT_DATE_INVALID (expired or not yet valid), net::ERR_CERT_COMMON_NAME_INVALID (another
+ * host, a CN-only certificate, a partial wildcard).
+ * Not verified: revocation and Certificate Transparency (their lists come by component update, which
+ * the launch flags turn off, SYSTEM_CHROMIUM_ARGS as Playwright's defaults; a locally trusted CA is
+ * exempt from CT anyway).
+ *
+ * Rejected alternatives: Playwright's ignoreHTTPSErrors checks nothing. Chromium's
+ * --ignore-certificate-errors-spki-list=<CA's SPKI hash> only applies when the server sends the CA
+ * itself, and then skips every check: an expired leaf, a leaf for another host, even a self-signed
+ * leaf with the (public) CA certificate appended were all accepted.
+ *
+ * Playwright's request API (`page.request`) does not go through Chromium: it runs in Node, which
+ * verifies chain and expiry against Node's roots plus NODE_EXTRA_CA_CERTS (set from the same CA by
+ * playwright.config.ts) and the host name by Node's rules, which still fall back to the CN.
+ */
+export interface BrowserTrust {
+  /** Environment of the Chromium process: the caller's, with HOME pointing at the private home. */
+  env: Record<string, string>;
+}
+
+/**
+ * Prepares `homeDir` (created if missing) as Chromium's HOME, trusting the CA in `caCertPath` when
+ * given. Idempotent and cheap: Playwright loads its config in every worker, and a database a running
+ * Chromium has open is never rewritten.
+ */
+export function browserTrust(caCertPath: string | undefined, homeDir: string, parentEnv: NodeJS.ProcessEnv = process.env): BrowserTrust {
+  const nssDir = join(homeDir, '.pki', 'nssdb');
+  const database = join(nssDir, 'cert9.db');
+  const stamp = join(nssDir, 'sentinel-ca.sha256');
+  mkdirSync(nssDir, { recursive: true });
+  if (caCertPath) {
+    const caPem = readFileSync(caCertPath, 'utf8');
+    const digest = createHash('sha256').update(caPem).digest('hex');
+    if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== digest) {
+      if (pemCertificates(caPem).length === 0) throw new SentinelError('config_invalid', `SENTINEL_CA_CERT: ${caCertPath} holds no PEM certificate`);
+      const partial = `${database}.${process.pid}`;
+      writeFileSync(partial, nssTrustDatabase(caPem), { mode: 0o600 });
+      renameSync(partial, database);
+      writeFileSync(stamp, digest);
+    }
+  } else if (existsSync(stamp)) {
+    // a reused home (e2e/.auth) must not keep trusting a CA the configuration no longer names
+    rmSync(database, { force: true });
+    rmSync(stamp, { force: true });
+  }
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parentEnv)) if (value !== undefined) env[key] = value;
+  env.HOME = homeDir;
+  return { env };
 }

@@ -1,8 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCertificateAuthority, issueLeafCertificate, type CertificateAuthority, type LeafOptions } from '../fixtures/stack/certs.ts';
 import { DB_ROLE, randomDbPassword, startPostgres, type PostgresServer } from '../fixtures/stack/postgres.ts';
 import { runProbe } from './run.ts';
 import { testConfig } from './test-support/config.ts';
@@ -48,13 +50,30 @@ async function database(name: string): Promise<string> {
 }
 
 /** `migrationsPath` null = no migrations folder configured. */
-function config(databaseUrl: string | undefined, migrationsPath: string | null = migrations) {
+function config(databaseUrl: string | undefined, migrationsPath: string | null = migrations, caCertPath?: string) {
   return testConfig({
     appUrl: 'http://127.0.0.1:1',
     issuer: 'http://127.0.0.1:2',
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(migrationsPath ? { migrationsPath } : {}),
+    ...(caCertPath ? { tls: { caCertPath } } : {}),
   });
+}
+
+/** The migrations folder over HTTPS at https://localhost:<port>/migrations, with a leaf of `issuer`. */
+async function serveMigrationsOverHttps(issuer: CertificateAuthority, leafOptions: LeafOptions = {}): Promise<{ url: string; server: Server }> {
+  const leaf = await issueLeafCertificate(issuer, leafOptions);
+  const server = createHttpsServer({ cert: leaf.chainPem, key: leaf.keyPem }, (req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'https://x').pathname).replace(/^\/migrations\//, '');
+    try {
+      res.end(readFileSync(join(migrations, path)));
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  server.on('tlsClientError', () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `https://localhost:${(server.address() as { port: number }).port}/migrations`, server };
 }
 
 describe('db probe', () => {
@@ -131,6 +150,46 @@ describe('db probe', () => {
     writeFileSync(join(broken, 'meta', '_journal.json'), '{"entries": [');
     const result = await runProbe('db', config(url, broken));
     expect(result).toMatchObject({ status: 'failed', reason: 'migration_journal', observations: { pgUp: 1 } });
+  });
+
+  describe('journal over https', () => {
+    let ca: CertificateAuthority;
+    let caPath: string;
+    let url: string;
+    const https: Server[] = [];
+    beforeAll(async () => {
+      ca = await createCertificateAuthority('Journal Test CA');
+      caPath = join(dir, 'journal-ca.pem');
+      writeFileSync(caPath, ca.certPem);
+      url = await database('journal_https');
+      await applyMigrations(url, APP_MIGRATIONS);
+    });
+    afterAll(async () => {
+      await Promise.all(https.map((server) => new Promise((resolve) => server.close(resolve))));
+    });
+    const serve = async (issuer: CertificateAuthority, leafOptions?: LeafOptions) => {
+      const served = await serveMigrationsOverHttps(issuer, leafOptions);
+      https.push(served.server);
+      return served.url;
+    };
+
+    it('compares against a journal from a server whose certificate chains to the configured CA', async () => {
+      const result = await runProbe('db', config(url, await serve(ca), caPath));
+      expect(result).toMatchObject({ status: 'passed', observations: { migrationsCompared: true, migrationsPending: 0 } });
+    });
+
+    it('refuses a journal from a server with an untrusted certificate: migration_journal, saying why', async () => {
+      const rogue = await createCertificateAuthority('Rogue Journal CA');
+      const result = await runProbe('db', config(url, await serve(rogue), caPath));
+      expect(result).toMatchObject({ status: 'failed', reason: 'migration_journal', observations: { pgUp: 1 } });
+      expect(result.message).toMatch(/^migrations: meta\/_journal\.json cannot be read \(.*self-signed certificate in certificate chain/);
+    });
+
+    it('refuses a trusted certificate that names the host only in its CN, as browsers do', async () => {
+      const result = await runProbe('db', config(url, await serve(ca, { commonNameOnly: true }), caPath));
+      expect(result).toMatchObject({ status: 'failed', reason: 'migration_journal' });
+      expect(result.message).toContain('certificate names localhost only in its subject CN');
+    });
   });
 
   it('passes without a migrations folder, saying migrations were not compared', async () => {

@@ -24,6 +24,7 @@ function clientFor(databaseUrl: string, ctx: ProbeContext): pg.Client {
   });
 }
 
+/** The journal from a folder or over http(s); https is verified, since the verdict rests on what it says. */
 async function loadJournal(migrationsPath: string, ctx: ProbeContext): Promise<JournalEntry[]> {
   if (!/^https?:\/\//.test(migrationsPath)) return readJournal(migrationSource(migrationsPath, async () => ''));
   return withProbeHttp(ctx, (http) =>
@@ -34,6 +35,7 @@ async function loadJournal(migrationsPath: string, ctx: ProbeContext): Promise<J
         return readText(response, 4 * 1024 * 1024);
       }),
     ),
+    { verifyTls: true },
   );
 }
 

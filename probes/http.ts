@@ -5,13 +5,18 @@
  * undici's: the probes run every minute in the long-lived monitor, and undici (its WebAssembly
  * parser) costs that process ~25 MB for the same requests.
  *
- * Certificates are not verified here: the `tls` probe owns chain, hostname and expiry verdicts for
- * every host. An expired certificate is then one red check with a precise reason (`tls_expiry`),
+ * Certificates are not verified by default: the `tls` probe owns chain, hostname and expiry verdicts
+ * for every host. An expired certificate is then one red check with a precise reason (`tls_expiry`),
  * not four checks failing with a transport error, and the HTTP probes keep measuring behaviour.
+ * `verifyTls` is for content a verdict is computed from (the migrations journal): it must come from
+ * the server it names — system roots plus the configured CA, and the host name as browsers judge it.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
+import type { PeerCertificate } from 'node:tls';
+import { browserHostnameMismatch, trustContext } from './trust.ts';
 import type { ProbeContext } from './types.ts';
 
 export interface ProbeRequest {
@@ -38,9 +43,26 @@ export interface ProbeHttp {
   close(): Promise<void>;
 }
 
-export function createProbeHttp(ctx: ProbeContext): ProbeHttp {
+export interface ProbeHttpOptions {
+  /** Verify certificates (chain, expiry, host name as browsers judge it); default false. */
+  verifyTls?: boolean;
+}
+
+/** tls.connect's identity check with the browsers' rule; the error code is Node's own for a name mismatch. */
+function checkBrowserIdentity(host: string, cert: PeerCertificate): Error | undefined {
+  const mismatch = browserHostnameMismatch(new X509Certificate(cert.raw), host);
+  return mismatch ? Object.assign(new Error(mismatch), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }) : undefined;
+}
+
+function httpsAgent(ctx: ProbeContext, verify: boolean): HttpsAgent {
+  if (!verify) return new HttpsAgent({ keepAlive: true, rejectUnauthorized: false });
+  const secureContext = trustContext(ctx.caCerts);
+  return new HttpsAgent({ keepAlive: true, rejectUnauthorized: true, checkServerIdentity: checkBrowserIdentity, ...(secureContext ? { secureContext } : {}) });
+}
+
+export function createProbeHttp(ctx: ProbeContext, options: ProbeHttpOptions = {}): ProbeHttp {
   const connectTimings: number[] = [];
-  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true, rejectUnauthorized: false }) };
+  const agents = { http: new HttpAgent({ keepAlive: true }), https: httpsAgent(ctx, options.verifyTls ?? false) };
   const open = new Set<IncomingMessage>();
 
   const fetch = (url: string | URL, init: ProbeRequest = {}): Promise<ProbeResponse> => {
@@ -92,8 +114,8 @@ export function createProbeHttp(ctx: ProbeContext): ProbeHttp {
 }
 
 /** Run `fn` with a ProbeHttp and always release its sockets. */
-export async function withProbeHttp<T>(ctx: ProbeContext, fn: (http: ProbeHttp) => Promise<T>): Promise<T> {
-  const http = createProbeHttp(ctx);
+export async function withProbeHttp<T>(ctx: ProbeContext, fn: (http: ProbeHttp) => Promise<T>, options: ProbeHttpOptions = {}): Promise<T> {
+  const http = createProbeHttp(ctx, options);
   try {
     return await fn(http);
   } finally {

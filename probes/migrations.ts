@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { ProbeFailure } from './errors.ts';
+import { classify, ProbeFailure } from './errors.ts';
 
 export interface JournalEntry {
   idx: number;
@@ -47,7 +47,7 @@ export async function readJournal(read: TextReader): Promise<JournalEntry[]> {
   try {
     raw = JSON.parse(await read('meta/_journal.json'));
   } catch (error) {
-    const why = error instanceof SyntaxError ? 'is not valid JSON' : 'cannot be read';
+    const why = error instanceof SyntaxError ? 'is not valid JSON' : `cannot be read (${classify(error).message})`;
     throw new ProbeFailure('migration_journal', `migrations: meta/_journal.json ${why}`);
   }
   const entries = (raw as { entries?: unknown })?.entries;
@@ -58,8 +58,8 @@ export async function readJournal(read: TextReader): Promise<JournalEntry[]> {
     let sql: string;
     try {
       sql = await read(`${entry.tag}.sql`);
-    } catch {
-      throw new ProbeFailure('migration_journal', `migrations: ${entry.tag}.sql listed in the journal cannot be read`);
+    } catch (error) {
+      throw new ProbeFailure('migration_journal', `migrations: ${entry.tag}.sql listed in the journal cannot be read (${classify(error).message})`);
     }
     out.push({ idx: typeof entry.idx === 'number' ? entry.idx : out.length, when: entry.when, tag: entry.tag, hash: createHash('sha256').update(sql).digest('hex') });
   }

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +31,7 @@ interface ServeOptions {
   daysLeft: number;
   dnsNames?: string[];
   ipAddresses?: string[];
+  commonNameOnly?: boolean;
 }
 
 /** A leaf expiring `daysLeft` from now, valid for at least the 90 days before that (so an expired one is well-formed). */
@@ -43,8 +45,25 @@ async function serve({ daysLeft, ...names }: ServeOptions, issuer: CertificateAu
   return { server, leaf };
 }
 
-function config(hosts: string[]) {
-  return testConfig({ appUrl: 'https://app.invalid', issuer: 'https://idp.invalid', tls: { hosts, caCertPath: caPath } });
+function config(hosts: string[], handshakeTimeoutMs?: number) {
+  return testConfig({ appUrl: 'https://app.invalid', issuer: 'https://idp.invalid', tls: { hosts, caCertPath: caPath, ...(handshakeTimeoutMs ? { handshakeTimeoutMs } : {}) } });
+}
+
+/** A listener that accepts TCP and never answers the TLS ClientHello. */
+async function silentListener(): Promise<{ target: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const close = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+  servers.push({ port: 0, url: '', close });
+  return { target: `127.0.0.1:${(server.address() as AddressInfo).port}`, close };
 }
 
 function hostsOf(result: { observations?: Record<string, unknown> }): TlsHostObservation[] {
@@ -140,6 +159,15 @@ describe('tls probe', () => {
     expect(hostsOf(result)[0]).toMatchObject({ verified: true, hostnameMatch: false });
   });
 
+  it('fails tls_hostname, as browsers do, for a certificate that names the host only in its CN', async () => {
+    const { server } = await serve({ daysLeft: 90, commonNameOnly: true });
+    const result = await runProbe('tls', config([`localhost:${server.port}`]));
+    expect(result.status).toBe('failed');
+    expect(result.reason).toBe('tls_hostname');
+    expect(result.message).toBe(`localhost:${server.port}: certificate names localhost only in its subject CN and has no subjectAltName; browsers ignore the CN`);
+    expect(hostsOf(result)[0]).toMatchObject({ verified: true, hostnameMatch: false, subject: 'CN=localhost', sans: [] });
+  });
+
   it('fails tls_verify for an untrusted issuer and keeps the expiry (blackbox loses it)', async () => {
     const rogue = await createCertificateAuthority('Rogue CA');
     const { server, leaf } = await serve({ daysLeft: 40 }, rogue);
@@ -190,18 +218,33 @@ describe('tls probe', () => {
     expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 
-  it('fails timeout at the deadline when the peer never completes the handshake', async () => {
-    const { createServer } = await import('node:net');
-    const silent = createServer(() => undefined);
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
-    const port = (silent.address() as { port: number }).port;
-    const started = Date.now();
-    const result = await runProbe('tls', config([`127.0.0.1:${port}`]), { timeoutMs: 400 });
-    const elapsed = Date.now() - started;
-    silent.close();
+  it('a host that never completes its handshake fails timeout at the handshake deadline; the others still report', async () => {
+    const hung = await silentListener();
+    const { server, leaf } = await serve({ daysLeft: 90 });
+    const soon = await serve({ daysLeft: 15 });
+    const result = await runProbe('tls', config([hung.target, server.url, soon.server.url], 300), { timeoutMs: 5_000 });
     expect(result.status).toBe('failed');
     expect(result.reason).toBe('timeout');
-    expect(elapsed).toBeLessThan(400 + 1_500);
+    expect(result.message).toBe(`${hung.target}: TLS handshake timed out after 300 ms`);
+    expect(result.warnings).toEqual(['tls_expiry_soon']);
+    const [hungHost, healthy, expiring] = hostsOf(result);
+    expect(hungHost).toEqual({ target: hung.target, status: 'fail', reason: 'timeout' });
+    expect(healthy).toMatchObject({ status: 'ok', verified: true, earliestExpirySeconds: leaf.notAfter.getTime() / 1000 });
+    expect(expiring).toMatchObject({ status: 'warn', reason: 'tls_expiry_soon' });
+  });
+
+  it('hosts whose turn comes after the probe deadline are reported as not checked, the others as they ended', async () => {
+    // Eight hung hosts fill every handshake slot until the probe's deadline; the healthy ninth never gets a turn.
+    const hung = await Promise.all(Array.from({ length: 8 }, () => silentListener()));
+    const { server } = await serve({ daysLeft: 90 });
+    const result = await runProbe('tls', config([...hung.map((h) => h.target), server.url]), { timeoutMs: 800 });
+    expect(result.status).toBe('failed');
+    expect(result.reason).toBe('timeout');
+    expect(result.message).toMatch(new RegExp(`^${hung[0]!.target}: TLS handshake timed out after \\d+ ms$`));
+    const hosts = hostsOf(result);
+    expect(hosts.map((h) => [h.target, h.status, h.reason])).toEqual([...hung.map((h) => [h.target, 'fail', 'timeout']), [server.url, 'fail', 'timeout']]);
+    const last = result.assertions?.at(-1);
+    expect(last).toMatchObject({ ok: false, observed: `${server.url}: not checked: the probe's deadline came before its turn` });
   });
 
   it('defaults to the app, IdP and Coolify https hosts', async () => {

@@ -3,19 +3,29 @@
  * blackbox_exporter — expiry kept even when verification fails, with chain verification and
  * hostname match reported separately. One handshake suffices: with rejectUnauthorized:false Node
  * still verifies the chain against the CAs we pass and reports the result in `authorizationError`.
+ * The host name is judged as browsers judge it (probes/trust.ts), not by Node's laxer rule.
+ *
+ * Every handshake has its own deadline (tls.handshakeTimeoutMs), so one hung host fails `timeout`
+ * alone while the others still report expiry and verification; a host whose turn comes too close to
+ * the probe's deadline is reported as not checked instead of losing every host's result.
  */
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { connect, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
+import { handshakeTimeoutMs } from '../core/config.ts';
 import type { TlsHostObservation } from '../core/observations.ts';
 import type { Reason, Warning } from '../core/result.ts';
 import { classify } from './errors.ts';
 import { outcome } from './outcome.ts';
 import { defaultTlsHosts } from './targets.ts';
-import { trustContext } from './trust.ts';
+import { browserHostnameMismatch, subjectAltNames, trustContext } from './trust.ts';
 import type { ProbeContext, ProbeFn } from './types.ts';
 
 const DAY_MS = 86_400_000;
+/** Kept free before the probe's deadline, so the probe reports its hosts itself before the runner cuts it off. */
+const REPORT_RESERVE_MS = 100;
+/** A handshake is not started with less time than this left: it could not finish. */
+const MIN_HANDSHAKE_MS = 50;
 
 interface HostPort {
   host: string;
@@ -49,8 +59,8 @@ function readSocket(socket: TLSSocket): Handshake {
   };
 }
 
-/** Connect, read the chain, close. Rejects on the deadline or any socket error. */
-function handshake(target: HostPort, servername: string | undefined, ctx: ProbeContext): Promise<Handshake> {
+/** Connect, read the chain, close. Rejects after `deadlineMs`, on the probe's abort or on any socket error. */
+function handshake(target: HostPort, servername: string | undefined, ctx: ProbeContext, deadlineMs: number): Promise<Handshake> {
   return new Promise((resolve, reject) => {
     if (ctx.signal.aborted) return reject(ctx.signal.reason);
     const socket = connect({
@@ -66,7 +76,11 @@ function handshake(target: HostPort, servername: string | undefined, ctx: ProbeC
     socket.on('error', () => undefined);
     const onAbort = () => socket.destroy(ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('aborted'));
     ctx.signal.addEventListener('abort', onAbort, { once: true });
-    const done = () => ctx.signal.removeEventListener('abort', onAbort);
+    const timer = setTimeout(() => socket.destroy(new DOMException(`TLS handshake timed out after ${deadlineMs} ms`, 'TimeoutError')), deadlineMs);
+    const done = () => {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onAbort);
+    };
     socket.once('secureConnect', () => {
       done();
       try {
@@ -103,10 +117,6 @@ function dn(text: string): string {
   return text.split('\n').filter(Boolean).join(',');
 }
 
-function sansOf(cert: X509Certificate): string[] {
-  return cert.subjectAltName ? cert.subjectAltName.split(/,\s*/).filter(Boolean) : [];
-}
-
 const TLS_VERSION_NAMES: Record<string, string> = { TLSv1: 'TLS 1.0', 'TLSv1.1': 'TLS 1.1', 'TLSv1.2': 'TLS 1.2', 'TLSv1.3': 'TLS 1.3' };
 
 interface HostVerdict {
@@ -115,15 +125,27 @@ interface HostVerdict {
   message?: string;
 }
 
-async function checkHost(target: string, warnDays: number, failDays: number, ctx: ProbeContext): Promise<HostVerdict> {
+interface HostLimits {
+  warnDays: number;
+  failDays: number;
+  handshakeMs: number;
+}
+
+async function judgeHost(target: string, limits: HostLimits, ctx: ProbeContext): Promise<HostVerdict> {
+  const { warnDays, failDays } = limits;
   const hostPort = parseHostPort(target);
   const servername = isIP(hostPort.host) ? undefined : hostPort.host;
+  const named = servername ? { servername } : {};
+  const timeLeft = (ctx.remainingMs?.() ?? Number.POSITIVE_INFINITY) - REPORT_RESERVE_MS;
+  if (timeLeft < MIN_HANDSHAKE_MS) {
+    return { observation: { target, ...named, status: 'fail', reason: 'timeout' }, reason: 'timeout', message: `${target}: not checked: the probe's deadline came before its turn` };
+  }
   let result: Handshake;
   try {
-    result = await handshake(hostPort, servername, ctx);
+    result = await handshake(hostPort, servername, ctx, Math.min(limits.handshakeMs, timeLeft));
   } catch (error) {
     const { reason, message } = classify(error, 'tls');
-    return { observation: { target, ...(servername ? { servername } : {}), status: 'fail', reason }, reason, message: `${target}: ${message}` };
+    return { observation: { target, ...named, status: 'fail', reason }, reason, message: `${target}: ${message}` };
   }
   const { chain } = result;
   const leaf = chain[0];
@@ -133,10 +155,11 @@ async function checkHost(target: string, warnDays: number, failDays: number, ctx
   const earliest = chain.reduce((min, cert) => Math.min(min, new Date(cert.validTo).getTime()), Number.POSITIVE_INFINITY);
   const daysLeft = Math.floor(((earliest - ctx.now().getTime()) / DAY_MS) * 10) / 10;
   const verifyError = result.authorizationError;
-  const hostnameMatch = servername ? leaf.checkHost(servername) !== undefined : leaf.checkIP(hostPort.host) !== undefined;
+  const hostnameProblem = browserHostnameMismatch(leaf, servername ?? hostPort.host);
+  const hostnameMatch = hostnameProblem === undefined;
   const observation: TlsHostObservation = {
     target,
-    ...(servername ? { servername } : {}),
+    ...named,
     earliestExpiry: new Date(earliest).toISOString(),
     earliestExpirySeconds: Math.floor(earliest / 1000),
     daysLeft,
@@ -147,14 +170,14 @@ async function checkHost(target: string, warnDays: number, failDays: number, ctx
     cipher: result.cipher,
     issuer: dn(leaf.issuer),
     subject: dn(leaf.subject),
-    sans: sansOf(leaf),
+    sans: subjectAltNames(leaf),
     status: 'ok',
   };
   const expiry = new Date(earliest).toISOString();
   const fail = (reason: Reason, message: string): HostVerdict => ({ observation: { ...observation, status: 'fail', reason }, reason, message: `${target}: ${message}` });
   if (daysLeft <= 0) return fail('tls_expiry', `certificate expired at ${expiry}`);
   if (!result.authorized) return fail('tls_verify', `chain does not verify (${verifyError ?? 'unknown'}); expires ${expiry}`);
-  if (!hostnameMatch) return fail('tls_hostname', `certificate does not cover ${servername ?? hostPort.host} (SANs: ${sansOf(leaf).join(', ') || 'none'})`);
+  if (hostnameProblem) return fail('tls_hostname', hostnameProblem);
   if (daysLeft < failDays) return fail('tls_expiry', `certificate expires in ${daysLeft} days (${expiry}), fail threshold ${failDays} days`);
   if (daysLeft < warnDays) return { observation: { ...observation, status: 'warn', reason: 'tls_expiry_soon' } };
   return { observation };
@@ -182,12 +205,13 @@ export const tlsProbe: ProbeFn = async (config, ctx) => {
   if (hosts.length === 0) {
     return outcome('tls', { status: 'skipped', reason: 'not_configured', message: 'no https host to check (set SENTINEL_TLS_HOSTS or use https URLs)' });
   }
-  const verdicts = await mapLimited(hosts, MAX_PARALLEL_HANDSHAKES, (host) => checkHost(host, config.tls.warnDays, config.tls.failDays, ctx));
+  const limits = { warnDays: config.tls.warnDays, failDays: config.tls.failDays, handshakeMs: handshakeTimeoutMs(config) };
+  const verdicts = await mapLimited(hosts, MAX_PARALLEL_HANDSHAKES, (host) => judgeHost(host, limits, ctx));
   const observations = { hosts: verdicts.map((v) => v.observation) };
   const assertions = verdicts.map((v) => ({
     name: `${v.observation.target} certificate`,
     ok: v.observation.status !== 'fail',
-    observed: v.observation.daysLeft === undefined ? v.observation.reason : `${v.observation.daysLeft} days left, verified ${v.observation.verified}, hostname ${v.observation.hostnameMatch}`,
+    observed: v.observation.daysLeft === undefined ? (v.message ?? v.observation.reason) : `${v.observation.daysLeft} days left, verified ${v.observation.verified}, hostname ${v.observation.hostnameMatch}`,
     expected: `>= ${config.tls.failDays} days left, verified true, hostname true`,
   }));
   const failed = verdicts.find((v) => v.reason);

@@ -8,7 +8,7 @@
  *   app-signout-keeps-session  app: one browser check fails, the other eight must stay green
  *   app-secret-rotated    redeploy: only the disruptive check sees it
  *   db-down               DB: a probe and the sign-in of every browser check fail
- *   tls-untrusted         TLS: only the tls probe fails (the flows and the redeploy watch ignore certificates)
+ *   tls-untrusted         TLS: the tls probe and every browser check fail (the browser refuses the app), the HTTP probes pass
  *   tls-expiring-soon     the warning case: everything passes, tls carries tls_expiry_soon
  *   healthy ×2            zero failed, flaky, skipped or warned checks
  */
@@ -106,14 +106,14 @@ describe('fault matrix table', () => {
   test('markdown table and stats: one line per run, detection rate and false alarms', () => {
     const base = { exitCode: 0, timedOut: false, stackStartFailed: false, startAttempts: 1, durationMs: 1000, reportsDir: '/tmp/x', stderrTail: '', checks: allPassed() };
     const results = [
-      { ...base, fault: 'tls-expired', expectation: expectationFor('tls-expired'), exitCode: 1, checks: allPassed().map((c) => (c.id === 'tls' ? { ...c, status: 'failed' as const, reason: 'tls_expiry' } : c)), mismatches: [] },
+      { ...base, fault: 'tls-expiring', expectation: expectationFor('tls-expiring'), exitCode: 1, checks: allPassed().map((c) => (c.id === 'tls' ? { ...c, status: 'failed' as const, reason: 'tls_expiry' } : c)), mismatches: [] },
       { ...base, fault: HEALTHY, expectation: expectationFor(HEALTHY), mismatches: [] },
       { ...base, fault: HEALTHY, expectation: expectationFor(HEALTHY), mismatches: ['e2e-login: expected passed, got flaky'] },
     ];
     expect(matrixStats(results)).toEqual({ faults: 1, detected: 1, detectionRate: 1, healthyRuns: 2, falseAlarms: 1, mismatches: 1 });
     const md = matrixMarkdown(results, new Date('2026-01-01T00:00:00Z'));
     expect(md.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| fault'))).toEqual([
-      '| tls-expired | tls: tls_expiry | tls: tls_expiry | match | 1.0 s |',
+      '| tls-expiring | tls: tls_expiry | tls: tls_expiry | match | 1.0 s |',
       '| healthy | (none) | (none) | match | 1.0 s |',
       '| healthy | (none) | (none) | **MISMATCH**: e2e-login: expected passed, got flaky | 1.0 s |',
     ]);

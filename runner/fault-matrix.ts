@@ -167,18 +167,28 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
   },
   {
     fault: 'tls-expired',
-    failed: { tls: 'tls_expiry' },
-    why: 'the app certificate expired; certificate verdicts belong to the tls probe only (the flows ignore HTTPS errors)',
+    failed: { tls: 'tls_expiry', ...ALL_BROWSER('tls_expiry') },
+    why: 'the app certificate expired (renewal failed): every browser refuses the app (ERR_CERT_DATE_INVALID) even from a trusted CA, so no one signs in; the HTTP probes do not judge certificates and still see the app answer',
   },
   {
     fault: 'tls-wrong-host',
-    failed: { tls: 'tls_hostname' },
-    why: 'the served certificate does not cover the app host (wrong Traefik router / default cert)',
+    failed: { tls: 'tls_hostname', ...ALL_BROWSER('tls_hostname') },
+    why: 'the served certificate does not cover the app host (wrong Traefik router / default cert): browsers refuse the app (ERR_CERT_COMMON_NAME_INVALID), no one signs in',
   },
   {
     fault: 'tls-untrusted',
-    failed: { tls: 'tls_verify' },
-    why: 'the certificate chains to an unknown CA (Traefik default self-signed cert)',
+    failed: { tls: 'tls_verify', ...ALL_BROWSER('tls_verify') },
+    why: 'the certificate chains to an unknown CA (a self-signed or staging certificate): browsers refuse the app (ERR_CERT_AUTHORITY_INVALID), no one signs in',
+  },
+  {
+    fault: 'tls-cn-only',
+    failed: { tls: 'tls_hostname', ...ALL_BROWSER('tls_hostname') },
+    why: 'the app certificate names its host only in the subject CN, with no subjectAltName (a hand-made certificate): browsers ignore the CN and refuse the app (ERR_CERT_COMMON_NAME_INVALID); Node clients still accept it, so the HTTP probes pass',
+  },
+  {
+    fault: 'tls-host-hangs',
+    failed: { tls: 'timeout' },
+    why: 'one more listed TLS host accepts TCP and never answers the handshake (a wedged load balancer): that host fails at its handshake deadline, the app, IdP and Coolify certificates are still judged and nothing else uses that host',
   },
   {
     fault: HEALTHY,

@@ -1,9 +1,9 @@
 /**
  * Polls the app (`GET /`) and the IdP (discovery) every ~100 ms while a redeploy runs, each request
  * with its own short deadline, and turns the samples into downtime and IdP availability.
- * Certificates are not judged here: like the HTTP probes and the browser (ignoreHTTPSErrors), the
- * watch measures whether the services answer; chain, hostname and expiry verdicts belong to the
- * `tls` probe alone. Verifying here turned an app-certificate fault into a bogus 100 % downtime.
+ * Certificates are not judged here: like the HTTP probes, the watch measures whether the services
+ * answer; the `tls` probe and the browser (which refuses a bad certificate at sign-in) judge them.
+ * Verifying here turned an app-certificate fault into a bogus 100 % downtime.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, request } from 'undici';

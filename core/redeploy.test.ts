@@ -226,3 +226,14 @@ describe('createRedeployDriver', () => {
     expect(outcome.evidence).toMatchObject({ kind: 'instance-signal', signalSource: 'header' });
   });
 });
+
+describe('judgeRedeployError', () => {
+  it('a deadline (ours or the caller’s AbortSignal.timeout) is timeout; anything else a driver throws is redeploy_failed', () => {
+    const reason = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    expect(judgeRedeployError(reason)).toEqual({ reason: 'timeout', message: 'the redeploy did not finish before its deadline (The operation was aborted due to timeout)' });
+    expect(judgeRedeployError(new SentinelError('redeploy_timeout', 'took too long')).reason).toBe('timeout');
+    expect(judgeRedeployError(new SentinelError('redeploy_failed', 'the redeploy command could not be started (ENOENT)'))).toEqual({ reason: 'redeploy_failed', message: 'the redeploy command could not be started (ENOENT)' });
+    expect(judgeRedeployError(new Error('socket hang up\n  at somewhere'))).toEqual({ reason: 'redeploy_failed', message: 'socket hang up at somewhere' });
+    expect(judgeRedeployError(undefined)).toEqual({ reason: 'redeploy_failed', message: 'the redeploy driver failed without a message' });
+  });
+});

@@ -84,7 +84,7 @@ export function judgeRedeploy(driver: RedeployDriver['name'], outcome: RedeployO
 export function judgeRedeployError(error: unknown): { reason: 'timeout' | 'redeploy_failed'; message: string } {
   const code = (error as { code?: unknown } | undefined)?.code;
   const name = (error as { name?: unknown } | undefined)?.name;
-  const message = oneLine(error instanceof Error ? error.message : String(error)) || 'the redeploy driver failed';
+  const message = oneLine(error instanceof Error ? error.message : error === undefined || error === null ? '' : String(error)) || 'the redeploy driver failed without a message';
   if (code === 'coolify_timeout' || code === 'redeploy_timeout' || name === 'TimeoutError') {
     return { reason: 'timeout', message: name === 'TimeoutError' ? `the redeploy did not finish before its deadline (${message})` : message };
   }

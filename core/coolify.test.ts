@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema, type Config } from './config.ts';
 import { CoolifyError, coolifyDriver, createCoolifyClient, deploymentFailure, type CoolifyClient } from './coolify.ts';
-import { createRedeployDriver } from './redeploy.ts';
+import { createRedeployDriver, judgeRedeploy, judgeRedeployError } from './redeploy.ts';
 import { startFakeCoolify, type FakeCoolify } from './test-support/coolify-fake.ts';
 
 // Distinctive so a leak anywhere (message, cause, inspect output) is unmistakable.
@@ -190,17 +190,66 @@ describe('coolify client', () => {
 });
 
 describe('coolify redeploy driver', () => {
-  it('deploys, polls until finished and reports the deployment and app status', async () => {
+  it('deploys, polls until finished, confirms the fresh deployment in Coolify\'s list and reports it as the evidence', async () => {
     fake.nextDeploy = { finalStatus: 'finished', polls: 3 };
     const outcome = await coolifyDriver(configFor(fake.url)).redeploy(AbortSignal.timeout(10_000));
-    const id = fake.deployments[0]!.deployment_uuid;
-    expect(outcome).toEqual({ ok: true, deploymentId: id, status: 'finished', applicationStatus: 'running:healthy' });
+    const { deployment_uuid: id, created_at: createdAt } = fake.deployments[0]!;
+    expect(outcome).toEqual({
+      ok: true,
+      deploymentId: id,
+      status: 'finished',
+      applicationStatus: 'running:healthy',
+      evidence: { kind: 'coolify-deployment', checked: true, deploymentId: id, deploymentCreatedAt: createdAt, detail: `Coolify lists deployment "${id}", created ${createdAt}, as finished` },
+    });
+    expect(judgeRedeploy('coolify', outcome)).toEqual({ status: 'passed' });
     const calls = fake.requests.map((r) => `${r.method} ${r.url}`);
     expect(calls).toEqual([
       `POST /api/v1/deploy?uuid=${APP}`,
       ...Array(4).fill(`GET /api/v1/deployments/${id}`),
+      `GET /api/v1/deployments/applications/${APP}?skip=0&take=5`,
       `GET /api/v1/applications/${APP}`,
     ]);
+  });
+
+  it('a deploy answered with a deployment that existed before the redeploy started is no evidence: instance_unchanged', async () => {
+    const old = fake.addDeployment('finished', { ageMs: 10 * 60_000 });
+    fake.deployAnswersWith = old.deployment_uuid;
+    const outcome = await coolifyDriver(configFor(fake.url)).redeploy(AbortSignal.timeout(10_000));
+    expect(outcome.ok).toBe(true);
+    expect(outcome.evidence).toMatchObject({ kind: 'none', checked: true, deploymentId: old.deployment_uuid, deploymentCreatedAt: old.created_at });
+    const verdict = judgeRedeploy('coolify', outcome);
+    expect(verdict).toMatchObject({ status: 'failed', reason: 'instance_unchanged' });
+    expect((verdict as { message: string }).message).toMatch(
+      new RegExp(`^no new app instance: Coolify answered the deploy with deployment "${old.deployment_uuid}", created ${old.created_at.replace(/\./g, '\\.')}, before this redeploy started \\(.+\\): an existing deployment, not a new one$`),
+    );
+    expect(fake.deployments).toHaveLength(1);
+  });
+
+  it('Coolify\'s no-op (a deployment of the same commit already running): "already queued" with a uuid it never stored is instance_unchanged', async () => {
+    const hung = fake.addDeployment('in_progress');
+    const outcome = await coolifyDriver(configFor(fake.url)).redeploy(AbortSignal.timeout(10_000));
+    expect(fake.deployments.map((d) => d.deployment_uuid)).toEqual([hung.deployment_uuid]);
+    expect(outcome).toMatchObject({ ok: true, status: 'not queued', message: 'Deployment already queued for this commit.', evidence: { kind: 'none', checked: true } });
+    expect(outcome.deploymentId).not.toBe(hung.deployment_uuid);
+    const verdict = judgeRedeploy('coolify', outcome);
+    expect(verdict).toEqual({
+      status: 'failed',
+      reason: 'instance_unchanged',
+      message: `no new app instance: Coolify answered the deploy of application "${APP}" with deployment "${outcome.deploymentId}" ("Deployment already queued for this commit.") but has no such deployment (404): it queued nothing new`,
+    });
+  });
+
+  it('driver errors are redeploy_failed (401, 403, 404) or timeout, never the generic assertion', async () => {
+    const unauthorized = await failure(coolifyDriver(configFor(fake.url, {}, '99|unknown-token')).redeploy(AbortSignal.timeout(10_000)));
+    expect(unauthorized.code).toBe('coolify_unauthorized');
+    expect(judgeRedeployError(unauthorized)).toEqual({ reason: 'redeploy_failed', message: 'Coolify rejected the token (401): check SENTINEL_COOLIFY_TOKEN' });
+    const forbidden = await failure(coolifyDriver(configFor(fake.url, {}, READ_ONLY)).redeploy(AbortSignal.timeout(10_000)));
+    expect(judgeRedeployError(forbidden).reason).toBe('redeploy_failed');
+    const missing = await failure(coolifyDriver(configFor(fake.url, { appUuid: 'wrong-uuid' })).redeploy(AbortSignal.timeout(10_000)));
+    expect(judgeRedeployError(missing)).toEqual({ reason: 'redeploy_failed', message: missing.message });
+    fake.nextDeploy = { finalStatus: 'finished', polls: 1_000_000 };
+    const slow = await failure(coolifyDriver(configFor(fake.url, { deployTimeoutMs: 1_000 })).redeploy(AbortSignal.timeout(20_000)));
+    expect(judgeRedeployError(slow)).toEqual({ reason: 'timeout', message: slow.message });
   });
 
   it('is the driver createRedeployDriver picks when Coolify is configured', async () => {
@@ -216,7 +265,8 @@ describe('coolify redeploy driver', () => {
     const expected = deploymentFailure(id, 'failed', APP);
     expect(expected.code).toBe('coolify_deploy_failed');
     expect(expected.message).toBe(`Coolify deployment "${id}" of application "${APP}" ended with status "failed": see its logs in Coolify`);
-    expect(outcome).toEqual({ ok: false, deploymentId: id, status: 'failed', applicationStatus: 'running:healthy', message: expected.message });
+    expect(outcome).toMatchObject({ ok: false, deploymentId: id, status: 'failed', applicationStatus: 'running:healthy', message: expected.message, evidence: { kind: 'none' } });
+    expect(judgeRedeploy('coolify', outcome)).toEqual({ status: 'failed', reason: 'redeploy_failed', message: `the coolify redeploy ended failed: ${expected.message}` });
   });
 
   it('a deployment cancelled in Coolify is not ok either', async () => {
@@ -232,7 +282,8 @@ describe('coolify redeploy driver', () => {
     fake.failPolls = 2;
     const outcome = await coolifyDriver(configFor(fake.url)).redeploy(AbortSignal.timeout(10_000));
     expect(outcome.status).toBe('finished');
-    expect(fake.requests.filter((r) => r.url.startsWith('/api/v1/deployments/')).length).toBe(4);
+    expect(fake.requests.filter((r) => r.url === `/api/v1/deployments/${outcome.deploymentId}`).length).toBe(4);
+    expect(outcome.evidence.kind).toBe('coolify-deployment');
   });
 
   it('never waits forever: a deployment that stays in progress ends with coolify_timeout at the deploy deadline', async () => {

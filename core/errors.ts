@@ -16,7 +16,9 @@ export type SentinelErrorCode =
   | 'coolify_unreachable'
   | 'coolify_bad_response'
   | 'coolify_timeout'
-  | 'coolify_deploy_failed';
+  | 'coolify_deploy_failed'
+  | 'redeploy_failed'
+  | 'redeploy_timeout';
 
 export class SentinelError extends Error {
   readonly code: SentinelErrorCode;

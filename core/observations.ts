@@ -54,9 +54,18 @@ export interface RedeployObservation {
   /** share of IdP polls that succeeded during the window, 0..1 */
   idpAvailability: number;
   idpFailures: number;
+  /** the platform or the instance signal showed a new instance (never inferred from the app's pages) */
   instanceChanged: boolean;
+  /** what showed it: Coolify's record of a fresh finished deployment, a changed instance signal, or nothing */
+  evidence: 'coolify-deployment' | 'instance-signal' | 'none';
   sessionKept: boolean;
   newAuthorizeRoundTrip: boolean;
   deploymentId?: string;
   deploymentStatus?: string;
+  /** the deployment's `created_at` as Coolify records it */
+  deploymentCreatedAt?: string;
+  /** which part of SENTINEL_REDEPLOY_INSTANCE_URL's answer was compared, and its fingerprints (sha256 prefixes, never raw) */
+  instanceSignalSource?: 'header' | 'body';
+  instanceSignalBefore?: string;
+  instanceSignalAfter?: string;
 }

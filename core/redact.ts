@@ -16,6 +16,8 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/("(?:password|token|accessToken|refreshToken|idToken|access_token|refresh_token|id_token|code_verifier|session_token)"\s*:\s*")[^"]*"/gi, `$1${REDACTED}"`],
 ];
 
+const JSON_LITERALS = new Set(['true', 'false', 'null']);
+
 export type Redactor = {
   (text: string): string;
   /** Add values discovered at run time (a session token read during a check). */
@@ -27,7 +29,9 @@ export function createRedactor(initial: readonly string[] = []): Redactor {
   const secrets = new Set<string>();
   const add = (...values: Array<string | undefined>) => {
     for (const value of values) {
-      if (!value || value.length < 4) continue;
+      // A JSON literal is no secret (the redeploy command `true` is a no-op), and masking it would
+      // corrupt every JSON report.
+      if (!value || value.length < 4 || JSON_LITERALS.has(value)) continue;
       secrets.add(value);
       secrets.add(encodeURIComponent(value));
     }

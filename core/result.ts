@@ -59,8 +59,16 @@ export function isReason(value: string): value is Reason {
 }
 
 /** Warnings never fail a check (e.g. a certificate inside the warn window but outside the fail window). */
-export const WARNINGS = ['tls_expiry_soon'] as const;
+export const WARNINGS = [
+  'tls_expiry_soon',
+  // a redeploy command exited 0 but nothing showed that a new instance serves (no instance signal configured)
+  'redeploy_unverified',
+] as const;
 export type Warning = (typeof WARNINGS)[number];
+
+export function isWarning(value: string): value is Warning {
+  return (WARNINGS as readonly string[]).includes(value);
+}
 
 /** One assertion, Gatus style: what was observed against what was expected. */
 export interface Assertion {
@@ -92,7 +100,7 @@ export interface CheckResult {
   target?: string;
   /** Set when status is failed or skipped. */
   reason?: Reason;
-  /** One line a person reads first: why it failed, or why it was skipped. Redacted. */
+  /** One line a person reads first: why it failed, why it was skipped, or what a passed check's warning means. Redacted. */
   message?: string;
   warnings?: Warning[];
   assertions?: Assertion[];

@@ -91,4 +91,4 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 });
 
 export { expect };
-export { checkDetails, failWith, withReason, attachObservations } from './support/check.ts';
+export { checkDetails, failWith, withReason, warnWith, attachObservations } from './support/check.ts';

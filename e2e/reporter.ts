@@ -15,9 +15,9 @@ import type { Config } from '../core/config.ts';
 import type { Redactor } from '../core/redact.ts';
 import { safeTarget } from '../core/redact.ts';
 import { networkFailureIn } from '../core/network-errors.ts';
-import { BROWSER_CHECK_IDS, isReason, type BrowserCheckId, type CheckResult, type Reason } from '../core/result.ts';
+import { BROWSER_CHECK_IDS, isReason, isWarning, type BrowserCheckId, type CheckResult, type Reason, type Warning } from '../core/result.ts';
 import { scrubReports } from '../core/scrub.ts';
-import { CHECK_ANNOTATION, OBSERVATIONS_ATTACHMENT, REASON_ANNOTATION, SETUP_ANNOTATION, SIGN_IN_WAIT_ANNOTATION } from './support/check.ts';
+import { CHECK_ANNOTATION, OBSERVATIONS_ATTACHMENT, REASON_ANNOTATION, SETUP_ANNOTATION, SIGN_IN_WAIT_ANNOTATION, WARNING_ANNOTATION } from './support/check.ts';
 import { loadSentinelConfig, reportsDirOf } from './support/config.ts';
 import { runRedactor } from './support/redaction.ts';
 
@@ -42,6 +42,20 @@ function checkIdOf(test: TestCase): BrowserCheckId | undefined {
 function reasonOf(test: TestCase, result: TestResult | undefined): Reason | undefined {
   const found = annotationsOf(test, result).find((a) => a.type === REASON_ANNOTATION && a.description && isReason(a.description));
   return found?.description as Reason | undefined;
+}
+
+/** Warnings a passing test recorded (`<code>: <message>`), and their messages as one line. */
+function warningsOf(test: TestCase, result: TestResult | undefined): { warnings: Warning[]; message?: string } {
+  const warnings: Warning[] = [];
+  const messages: string[] = [];
+  for (const a of annotationsOf(test, result)) {
+    if (a.type !== WARNING_ANNOTATION || !a.description) continue;
+    const [code, ...rest] = a.description.split(': ');
+    if (!code || !isWarning(code) || warnings.includes(code)) continue;
+    warnings.push(code);
+    if (rest.length) messages.push(rest.join(': '));
+  }
+  return messages.length ? { warnings, message: messages.join('; ') } : { warnings };
 }
 
 /** The first line of the error; for a web-first assertion also its `Locator:` line, which says what was missing. */
@@ -168,8 +182,11 @@ export default class SentinelReporter implements Reporter {
     const observations = this.observationsOf(test, last);
     const withObservations = observations ? { observations } : {};
     switch (test.outcome()) {
-      case 'expected':
-        return { ...base, status: 'passed', startedAt, durationMs, ...withObservations };
+      case 'expected': {
+        const { warnings, message } = warningsOf(test, last);
+        const withWarnings = warnings.length ? { warnings, ...(message ? { message: this.redact(message) } : {}) } : {};
+        return { ...base, status: 'passed', startedAt, durationMs, ...withWarnings, ...withObservations };
+      }
       case 'flaky':
         return { ...base, status: 'flaky', startedAt, durationMs, message: 'passed only after a retry', ...withObservations };
       case 'skipped': {

@@ -253,6 +253,7 @@ describe('against the reference stack’s Coolify stand-in', () => {
       expect(outcome.status).toBe('finished');
       expect(outcome.deploymentId).toMatch(/^[a-z0-9]{24}$/);
       expect(outcome.applicationStatus).toMatch(/^running:/);
+      expect(outcome.evidence).toMatchObject({ kind: 'coolify-deployment', deploymentId: outcome.deploymentId });
       await watcher.poll();
       await watcher.poll();
       expect(events.map((e) => [e.uuid, e.status])).toEqual([[outcome.deploymentId, 'finished']]);

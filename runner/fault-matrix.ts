@@ -140,6 +140,11 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
     why: 'stop-then-start deploy: ~20 s of downtime, over the 10 s budget (§12.30); the DB-backed session survives',
   },
   {
+    fault: 'redeploy-already-queued',
+    failed: { 'e2e-session-redeploy': 'instance_unchanged' },
+    why: 'a deployment hangs in Coolify: every deploy answers 200 "Deployment already queued for this commit." and queues nothing; the old instance keeps serving, so only evidence of a new deployment tells',
+  },
+  {
     fault: 'db-migration-pending',
     failed: { db: 'migration_pending', 'login-v2-redirect': 'http_status', ...ALL_BROWSER('sign_in_error') },
     why: 'migrations not run (§12.2): the auth tables are missing, POST sign-in/social answers 500 and the button hangs on "Signing in..."',

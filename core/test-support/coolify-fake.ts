@@ -53,8 +53,10 @@ export interface FakeCoolify {
   hangPaths: string[];
   /** answer 503 to this many next GET /deployments/{uuid} polls */
   failPolls: number;
-  /** adds a deployment as if Coolify had started one (a webhook or someone else's deploy) */
-  addDeployment(status: string): FakeDeployment;
+  /** POST /deploy hands back this existing deployment instead of queueing one (a stale answer) */
+  deployAnswersWith: string | undefined;
+  /** adds a deployment as if Coolify had started one (a webhook or someone else's deploy), `ageMs` before now */
+  addDeployment(status: string, options?: { ageMs?: number }): FakeDeployment;
   setStatus(deploymentUuid: string, status: string): void;
   close(): Promise<void>;
 }
@@ -71,13 +73,16 @@ export async function startFakeCoolify(options: FakeCoolifyOptions): Promise<Fak
     bareArrayList: false,
     hangPaths: [],
     failPolls: 0,
+    deployAnswersWith: undefined,
   };
-  let clock = Date.parse('2026-01-01T00:00:00Z');
-  // Laravel serialises timestamps as ISO 8601 with microseconds.
-  const stamp = () => new Date((clock += 1000)).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  // Real time (the driver compares created_at with its own clock), strictly increasing so that
+  // newest-first stays well defined. Laravel serialises timestamps as ISO 8601 with microseconds.
+  let clock = 0;
+  const laravel = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  const stamp = () => laravel((clock = Math.max(clock + 1, Date.now())));
 
-  const addDeployment = (status: string, finalStatus = status, polls = 0): FakeDeployment => {
-    const now = stamp();
+  const addDeployment = (status: string, finalStatus = status, polls = 0, ageMs = 0): FakeDeployment => {
+    const now = ageMs > 0 ? laravel(Date.now() - ageMs) : stamp();
     const deployment: FakeDeployment = {
       deployment_uuid: randomUUID().replace(/-/g, '').slice(0, 24),
       application_id: 1,
@@ -124,6 +129,14 @@ export async function startFakeCoolify(options: FakeCoolifyOptions): Promise<Fak
       const uuid = url.searchParams.get('uuid');
       if (!uuid) return send(res, 400, { message: 'You must provide uuid or tag.' });
       if (uuid !== options.appUuid) return send(res, 404, { message: 'No resources found.' });
+      if (state.deployAnswersWith) {
+        return send(res, 200, { deployments: [{ message: 'Application gadgetbot deployment queued.', resource_uuid: uuid, deployment_uuid: state.deployAnswersWith }] });
+      }
+      if (state.deployments.some((d) => d.status === 'queued' || d.status === 'in_progress')) {
+        // Coolify deduplicates: with the same commit already queued or running nothing is queued, and
+        // the answer still carries a fresh deployment uuid, one that is never stored.
+        return send(res, 200, { deployments: [{ message: 'Deployment already queued for this commit.', resource_uuid: uuid, deployment_uuid: randomUUID().replace(/-/g, '').slice(0, 24) }] });
+      }
       const deployment = addDeployment('queued', state.nextDeploy.finalStatus, state.nextDeploy.polls);
       return send(res, 200, { deployments: [{ message: 'Application gadgetbot deployment queued.', resource_uuid: uuid, deployment_uuid: deployment.deployment_uuid }] });
     }
@@ -174,7 +187,7 @@ export async function startFakeCoolify(options: FakeCoolifyOptions): Promise<Fak
   const { port } = server.address() as AddressInfo;
   return Object.assign(state, {
     url: `http://127.0.0.1:${port}`,
-    addDeployment: (status: string) => addDeployment(status),
+    addDeployment: (status: string, extra: { ageMs?: number } = {}) => addDeployment(status, status, 0, extra.ageMs ?? 0),
     setStatus(deploymentUuid: string, status: string) {
       const deployment = state.deployments.find((d) => d.deployment_uuid === deploymentUuid);
       if (!deployment) throw new Error(`no deployment ${deploymentUuid}`);

@@ -60,13 +60,6 @@ export class AppApi {
     return response.status();
   }
 
-  /** Hashed script assets the homepage references: a new build has new ones (contract §9.3). */
-  async assetUrls(): Promise<string[]> {
-    const response = await this.request.get(this.url('/'), { timeout: this.config.timeouts.actionMs });
-    const html = await response.text();
-    return [...new Set([...html.matchAll(/["'](\/assets\/[^"'?#]+\.js)["']/g)].map((m) => m[1]!))].sort();
-  }
-
   async rpc<T>(procedure: string, input: unknown): Promise<T> {
     const response = await this.request.post(this.url(`/api/rpc/${procedure}`), {
       timeout: this.config.timeouts.actionMs,

@@ -1,7 +1,7 @@
 import type { RedeployObservation } from '../../core/observations.ts';
-import { createRedeployDriver, type RedeployOutcome } from '../../core/redeploy.ts';
+import { createRedeployDriver, judgeRedeploy, judgeRedeployError, settleWindowMs, type RedeployOutcome } from '../../core/redeploy.ts';
 import { authorizeEndpoint } from '../../core/sign-in-rules.ts';
-import { attachObservations, checkDetails, failWith, test } from '../fixtures.ts';
+import { attachObservations, checkDetails, failWith, test, warnWith } from '../fixtures.ts';
 import { expectDashboard, signIn } from '../flows/sign-in.ts';
 import { AvailabilityWatch, type AvailabilitySummary } from '../support/availability.ts';
 
@@ -12,7 +12,7 @@ test('e2e-session-redeploy: a signed-in session survives an app redeploy while t
     test.info().annotations.push({ type: 'reason', description: 'not_permitted' });
     test.skip(true, 'the redeploy check restarts the app: set SENTINEL_ALLOW_DISRUPTIVE=true to allow it');
   }
-  test.setTimeout(sentinel.timeouts.browserCheckMs + sentinel.coolify.deployTimeoutMs);
+  test.setTimeout(sentinel.timeouts.browserCheckMs + sentinel.coolify.deployTimeoutMs + settleWindowMs(sentinel));
 
   let pollFailures: Pick<AvailabilitySummary, 'appFailureKinds' | 'idpFailureKinds'> | undefined;
   let driver: Awaited<ReturnType<typeof createRedeployDriver>>;
@@ -28,6 +28,7 @@ test('e2e-session-redeploy: a signed-in session survives an app redeploy while t
     idpAvailability: 1,
     idpFailures: 0,
     instanceChanged: false,
+    evidence: 'none',
     sessionKept: false,
     newAuthorizeRoundTrip: false,
   };
@@ -36,16 +37,18 @@ test('e2e-session-redeploy: a signed-in session survives an app redeploy while t
     await expectDashboard(app);
     const before = await api.getSession();
     if (!before) failWith('assertion', 'no session right after signing in');
-    const assetsBefore = await api.assetUrls();
 
     const watch = new AvailabilityWatch({ appUrl: sentinel.appUrl, issuer: sentinel.issuer });
-    let outcome: RedeployOutcome;
-    let upAgain: boolean;
+    let outcome: RedeployOutcome | undefined;
+    let driverError: unknown;
+    let upAgain = false;
     let availability: AvailabilitySummary;
     try {
       outcome = await driver.redeploy(AbortSignal.timeout(sentinel.coolify.deployTimeoutMs));
       // The platform may call the deploy done before the new instance answers: wait for it.
-      upAgain = await watch.appUp(Date.now() + Math.max(sentinel.timeouts.actionMs, (sentinel.redeploy.downtimeBudgetSeconds + 5) * 1000));
+      if (outcome.ok) upAgain = await watch.appUp(Date.now() + settleWindowMs(sentinel));
+    } catch (error) {
+      driverError = error;
     } finally {
       availability = await watch.stop();
     }
@@ -53,12 +56,15 @@ test('e2e-session-redeploy: a signed-in session survives an app redeploy while t
     observation.idpAvailability = availability.idpAvailability;
     observation.idpFailures = availability.idpFailures;
     pollFailures = { appFailureKinds: availability.appFailureKinds, idpFailureKinds: availability.idpFailureKinds };
-    if (outcome.deploymentId) observation.deploymentId = outcome.deploymentId;
-    observation.deploymentStatus = outcome.status;
-    if (!outcome.ok) failWith('redeploy_failed', `the ${driver.name} redeploy ended ${outcome.status}${outcome.message ? `: ${outcome.message}` : ''}`);
+    if (!outcome) {
+      const { reason, message } = judgeRedeployError(driverError);
+      failWith(reason, message);
+    }
+    recordOutcome(observation, outcome);
+    const verdict = judgeRedeploy(driver.name, outcome);
+    if (verdict.status === 'failed') failWith(verdict.reason, verdict.message);
+    if (verdict.warning) warnWith(verdict.warning.code, verdict.warning.message);
     if (!upAgain) failWith('downtime_budget', `the app did not answer 200 again after the redeploy (${availability.downtimeSeconds} s down so far)`);
-
-    observation.instanceChanged = (await api.assetUrls()).join(' ') !== assetsBefore.join(' ');
 
     // Same browser context, same cookies: the app must know us without a new trip to the IdP.
     app.traffic.reset();
@@ -81,3 +87,15 @@ test('e2e-session-redeploy: a signed-in session survives an app redeploy while t
     await api.signOut().catch(() => undefined);
   }
 });
+
+function recordOutcome(observation: RedeployObservation, outcome: RedeployOutcome): void {
+  const { evidence } = outcome;
+  observation.evidence = evidence.kind;
+  observation.instanceChanged = evidence.kind !== 'none';
+  if (outcome.deploymentId) observation.deploymentId = outcome.deploymentId;
+  observation.deploymentStatus = outcome.status;
+  if (evidence.deploymentCreatedAt) observation.deploymentCreatedAt = evidence.deploymentCreatedAt;
+  if (evidence.signalSource) observation.instanceSignalSource = evidence.signalSource;
+  if (evidence.signalBefore) observation.instanceSignalBefore = evidence.signalBefore;
+  if (evidence.signalAfter) observation.instanceSignalAfter = evidence.signalAfter;
+}

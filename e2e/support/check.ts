@@ -3,11 +3,12 @@
  * failure reason travel as annotations, observations as a JSON attachment; e2e/reporter.ts reads them.
  */
 import { test } from '@playwright/test';
-import type { BrowserCheckId, Reason } from '../../core/result.ts';
+import type { BrowserCheckId, Reason, Warning } from '../../core/result.ts';
 
 export const CHECK_ANNOTATION = 'check';
 export const REASON_ANNOTATION = 'reason';
 export const SETUP_ANNOTATION = 'setup';
+export const WARNING_ANNOTATION = 'warning';
 export const OBSERVATIONS_ATTACHMENT = 'observations';
 /** Milliseconds a sign-in waited out a 429 (one annotation per wait); the reporter sums them into observations. */
 export const SIGN_IN_WAIT_ANNOTATION = 'sign-in-wait';
@@ -39,6 +40,11 @@ export async function withReason<T>(reason: Reason, body: () => Promise<T>): Pro
     if (!(error instanceof CheckFailure)) test.info().annotations.push({ type: REASON_ANNOTATION, description: reason });
     throw error;
   }
+}
+
+/** Records a warning for a check that may still pass: `<code>: <message>` (the reporter splits it). */
+export function warnWith(warning: Warning, message: string): void {
+  test.info().annotations.push({ type: WARNING_ANNOTATION, description: `${warning}: ${message}` });
 }
 
 export async function attachObservations(observations: Record<string, unknown>): Promise<void> {

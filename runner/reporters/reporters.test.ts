@@ -30,6 +30,22 @@ describe('console reporter', () => {
     expect(liveLine(CHECKS[3]!)).toBe('- e2e-admin-crud  skipped  not_permitted: mutating check: pass --allow-mutations <& "quoted">');
   });
 
+  test('a passed check with a warning shows the warning and what it means', () => {
+    const tlsSoon: CheckResult = { ...CHECKS[0]!, warnings: ['tls_expiry_soon'] };
+    expect(liveLine(tlsSoon)).toBe('✔ tls  123 ms  warning: tls_expiry_soon');
+    const unverified: CheckResult = {
+      id: 'e2e-session-redeploy',
+      kind: 'browser',
+      status: 'passed',
+      startedAt: at,
+      durationMs: 20_000,
+      warnings: ['redeploy_unverified'],
+      message: 'the redeploy command exited 0 (no instance signal configured); … not verified',
+    };
+    expect(liveLine(unverified)).toBe('✔ e2e-session-redeploy  20.0 s  warning: redeploy_unverified: the redeploy command exited 0 (no instance signal configured); … not verified');
+    expect(markdownDocument(summary([unverified]))).toContain('| ✔ passed | `e2e-session-redeploy` | 20.0 s | warning: redeploy_unverified: the redeploy command exited 0 (no instance signal configured); … not verified |');
+  });
+
   test('the final table is aligned and the verdict never counts skips as passes', () => {
     const lines = summaryTable(summary());
     expect(lines[1]).toBe('status   check           duration  reason');

@@ -241,6 +241,23 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
     scenario: { target: 'configured', runs: 2 },
     why: "a second run right after the first (a CI retry, a second operator): the first run's sign-ins still count in Better Auth's limit; the second waits the window the server states, never rate_limited",
   },
+  {
+    fault: 'redeploy-noop-command',
+    failed: { 'e2e-session-redeploy': 'instance_unchanged' },
+    scenario: {
+      target: 'configured',
+      // The app's home page names its build; a redeploy serves a new one. `true` redeploys nothing.
+      env: (stack) => ({ SENTINEL_REDEPLOY_DRIVER: 'command', SENTINEL_REDEPLOY_COMMAND: 'true', SENTINEL_REDEPLOY_INSTANCE_URL: `${stack.SENTINEL_APP_URL}/` }),
+    },
+    why: 'a redeploy command that does nothing (a typo, a wrong service name): it exits 0, but the instance signal never changes, so no redeploy was proven',
+  },
+  {
+    fault: 'redeploy-bare-command',
+    failed: {},
+    warnings: { 'e2e-session-redeploy': 'redeploy_unverified' },
+    scenario: { target: 'configured', env: () => ({ SENTINEL_REDEPLOY_DRIVER: 'command', SENTINEL_REDEPLOY_COMMAND: 'true' }) },
+    why: 'a redeploy command with no instance signal configured: its exit 0 is all there is, so the check passes with the warning that the redeploy was not verified',
+  },
 ];
 
 export function expectationFor(fault: string): FaultExpectation {

@@ -3,175 +3,23 @@
  * structure: the workflow parses and only calls commands and variables that exist; the Dockerfile
  * keeps its user, port, health check and command; the Coolify doc names real variables.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { CONFIG_FILE_VARIABLE, ENV_VARS, SECRET_PATHS } from '../core/config.ts';
 import { USAGE } from './cli.ts';
 
 const ROOT = new URL('../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, ROOT), 'utf8');
-const pythonYaml = spawnSync('python3', ['-c', 'import yaml'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
 const KNOWN_VARIABLES = [...Object.keys(ENV_VARS), CONFIG_FILE_VARIABLE];
 const SENTINEL_COMMANDS = ['run', 'probe', 'monitor', 'stack', 'check-config', 'watch-deploys'];
 
-// ---------------------------------------------------------------------------------------------
-// A YAML reader for the subset the workflow uses: block mappings and sequences by indentation,
-// `|` block scalars, plain / double-quoted / single-quoted scalars, `[a, b]` flow sequences, and
-// comments. Anything else (tabs, anchors, bad indentation, duplicate keys) is an error, so the
-// workflow stays inside what this reader and GitHub agree on. Every scalar stays a string.
-// ---------------------------------------------------------------------------------------------
+/** The workflow as GitHub reads it: YAML 1.2 with every scalar a string (`on` stays a key). */
 type Yaml = string | Yaml[] | { [key: string]: Yaml };
-interface Line {
-  indent: number;
-  text: string;
-  no: number;
-}
-
-function parseYamlSubset(source: string): Yaml {
-  if (source.includes('\t')) throw new Error('tabs are not allowed in YAML indentation');
-  const raw = source.split('\n');
-  let pos = 0;
-  const lines: Array<Line & { raw: string }> = raw.map((r, i) => ({ indent: r.length - r.trimStart().length, text: r.trim(), no: i + 1, raw: r }));
-  const skip = () => {
-    while (pos < lines.length && (lines[pos]!.text === '' || lines[pos]!.text.startsWith('#'))) pos++;
-  };
-  const fail = (line: Line | undefined, why: string): never => {
-    throw new Error(`line ${line?.no ?? 'EOF'}: ${why}`);
-  };
-
-  const scalar = (text: string, line: Line): Yaml => {
-    const value = stripComment(text).trim();
-    if (/^[&*!]/.test(value)) fail(line, 'anchors, aliases and tags are outside the subset');
-    if (value.startsWith('"')) {
-      try {
-        return JSON.parse(value) as string;
-      } catch {
-        return fail(line, `bad double-quoted string ${value}`);
-      }
-    }
-    if (value.startsWith("'")) {
-      if (!value.endsWith("'") || value.length < 2) fail(line, `bad single-quoted string ${value}`);
-      return value.slice(1, -1).replace(/''/g, "'");
-    }
-    if (value.startsWith('[')) {
-      if (!value.endsWith(']')) fail(line, `unclosed flow sequence ${value}`);
-      const inner = value.slice(1, -1).trim();
-      return inner === '' ? [] : inner.split(',').map((item) => scalar(item, line));
-    }
-    if (value.startsWith('{')) fail(line, 'flow mappings are outside the subset');
-    return value;
-  };
-
-  const blockScalar = (parentIndent: number): string => {
-    const out: string[] = [];
-    let indent = -1;
-    while (pos < lines.length) {
-      const line = lines[pos]!;
-      if (line.text !== '' && line.indent <= parentIndent) break;
-      if (line.text !== '') {
-        if (indent < 0) indent = line.indent;
-        if (line.indent < indent) fail(line, 'block scalar line indented less than its first line');
-      }
-      out.push(line.text === '' ? '' : line.raw.slice(indent));
-      pos++;
-    }
-    while (out.length > 0 && out[out.length - 1] === '') out.pop();
-    return `${out.join('\n')}\n`;
-  };
-
-  // A "key: value" whose value is empty continues as a nested block or a block scalar.
-  const valueAfterKey = (rest: string, keyIndent: number, line: Line): Yaml => {
-    const value = stripComment(rest).trim();
-    if (value === '|' || value === '|-') {
-      pos++;
-      const text = blockScalar(keyIndent);
-      return value === '|-' ? text.replace(/\n$/, '') : text;
-    }
-    if (value === '>' || value === '>-') fail(line, 'folded scalars are outside the subset');
-    if (value !== '') {
-      pos++;
-      return scalar(value, line);
-    }
-    pos++;
-    skip();
-    const next = lines[pos];
-    if (!next || next.indent <= keyIndent) {
-      // `- ` items may sit at the key's own indentation under a mapping key.
-      if (next && next.indent === keyIndent && next.text.startsWith('- ')) return block(keyIndent);
-      return '';
-    }
-    return block(next.indent);
-  };
-
-  const mapping = (indent: number, first?: { text: string; line: Line }): Record<string, Yaml> => {
-    const out: Record<string, Yaml> = {};
-    const entry = (text: string, line: Line) => {
-      const match = /^([A-Za-z0-9_.\-/${}]+|"[^"]+"):(\s.*|)$/.exec(text);
-      if (!match) fail(line, `expected "key: value", got ${text}`);
-      const key = match![1]!.replace(/^"|"$/g, '');
-      if (key in out) fail(line, `duplicate key ${key}`);
-      out[key] = valueAfterKey(match![2] ?? '', indent, line);
-    };
-    if (first) entry(first.text, first.line);
-    for (;;) {
-      skip();
-      const line = lines[pos];
-      if (!line || line.indent < indent) return out;
-      if (line.indent > indent) fail(line, 'unexpected indentation');
-      if (line.text.startsWith('- ')) return out;
-      entry(line.text, line);
-    }
-  };
-
-  const sequence = (indent: number): Yaml[] => {
-    const out: Yaml[] = [];
-    for (;;) {
-      skip();
-      const line = lines[pos];
-      if (!line || line.indent < indent || !line.text.startsWith('- ')) return out;
-      if (line.indent > indent) fail(line, 'unexpected indentation');
-      const rest = line.text.slice(2);
-      if (/^([A-Za-z0-9_.\-/]+|"[^"]+"):(\s|$)/.test(rest)) {
-        // "- key: value" opens a mapping whose keys line up with "key".
-        out.push(mapping(indent + 2, { text: rest, line }));
-      } else {
-        pos++;
-        out.push(scalar(rest, line));
-      }
-    }
-  };
-
-  const block = (indent: number): Yaml => {
-    skip();
-    const line = lines[pos];
-    if (!line) return '';
-    return line.text.startsWith('- ') ? sequence(indent) : mapping(indent);
-  };
-
-  const doc = block(0);
-  skip();
-  if (pos < lines.length) fail(lines[pos], 'content after the document');
-  return doc;
-}
-
-/** Removes a ` # comment` outside quotes and `${{ }}` expressions. */
-function stripComment(text: string): string {
-  let quote: string | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote) {
-      if (c === quote) quote = undefined;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-    } else if (c === '#' && (i === 0 || text[i - 1] === ' ')) {
-      return text.slice(0, i).trimEnd();
-    }
-  }
-  return text;
-}
+const parseWorkflow = (text: string) => parseYaml(text, { schema: 'failsafe', uniqueKeys: true, strict: true }) as Yaml;
 
 const asMap = (value: Yaml | undefined): Record<string, Yaml> => {
   expect(value !== undefined && typeof value === 'object' && !Array.isArray(value)).toBe(true);
@@ -183,35 +31,14 @@ const asList = (value: Yaml | undefined): Yaml[] => {
 };
 
 const workflowText = read('.github/workflows/acceptance.yml');
-const workflow = asMap(parseYamlSubset(workflowText));
+const workflow = asMap(parseWorkflow(workflowText));
 const job = asMap(asMap(workflow.jobs).acceptance);
 const steps = asList(job.steps).map(asMap);
 
 /** Every shell line the workflow runs, continuation-free (the `run:` values). */
 const shellLines = steps.flatMap((step) => (typeof step.run === 'string' ? step.run.split('\n').map((l) => l.trim()).filter(Boolean) : []));
 
-describe('the YAML subset reader', () => {
-  it('reads mappings, sequences, block scalars, flow lists and quoted strings', () => {
-    const doc = parseYamlSubset(['# c', 'a: 1', 'b:', '  - x', '  - k: "v # not a comment"', '    m: [p, q]', 'c: |', '  one', '    two', 'd: plain # comment', ''].join('\n'));
-    expect(doc).toEqual({ a: '1', b: ['x', { k: 'v # not a comment', m: ['p', 'q'] }], c: 'one\n  two\n', d: 'plain' });
-  });
-
-  it('rejects what it does not understand, with the line', () => {
-    expect(() => parseYamlSubset('a: 1\n   b: 2\n')).toThrow('line 2: unexpected indentation');
-    expect(() => parseYamlSubset('a: 1\na: 2\n')).toThrow('line 2: duplicate key a');
-    expect(() => parseYamlSubset('a:\n\tb: 1\n')).toThrow('tabs are not allowed');
-    expect(() => parseYamlSubset('a: &x 1\n')).toThrow('line 1: anchors, aliases and tags are outside the subset');
-    expect(() => parseYamlSubset('just text\n')).toThrow('line 1: expected "key: value", got just text');
-  });
-});
-
 describe('.github/workflows/acceptance.yml', () => {
-  it.skipIf(!pythonYaml)('parses the same with PyYAML (run only when a python3 with yaml is present)', () => {
-    // BaseLoader keeps every scalar a string (and `on` a key, not YAML 1.1's true), as the subset reader does.
-    const json = execFileSync('python3', ['-c', 'import json,sys,yaml; print(json.dumps(yaml.load(sys.stdin, Loader=yaml.BaseLoader)))'], { input: workflowText, encoding: 'utf8', timeout: 10_000 });
-    expect(JSON.parse(json)).toEqual(parseYamlSubset(workflowText));
-  });
-
   it('runs on workflow_dispatch, repository_dispatch coolify-deploy-finished and pushes to main', () => {
     const on = asMap(workflow.on);
     expect(Object.keys(on).sort()).toEqual(['push', 'repository_dispatch', 'workflow_dispatch']);
@@ -258,6 +85,7 @@ describe('.github/workflows/acceptance.yml', () => {
         expect(value).toBe('reports');
         continue;
       }
+      if (name === 'SENTINEL_ALLOW_DISRUPTIVE') continue; // the loop guard below
       const source = secretVars.has(name) ? 'secrets' : 'vars';
       expect(value).toBe(`\${{ ${source}.${name} }}`);
     }
@@ -266,6 +94,18 @@ describe('.github/workflows/acceptance.yml', () => {
     for (const name of ['SENTINEL_APP_URL', 'SENTINEL_ISSUER', 'SENTINEL_USER', 'SENTINEL_PASSWORD', 'SENTINEL_DATABASE_URL', 'SENTINEL_COOLIFY_URL', 'SENTINEL_COOLIFY_TOKEN', 'SENTINEL_COOLIFY_APP_UUID']) {
       expect(set.map(([n]) => n)).toContain(name);
     }
+  });
+
+  it('can never loop deployments: the disruptive check (a redeploy) is off on push and repository_dispatch, whatever the variables say', () => {
+    // A redeploy finishes a Coolify deployment, which sends repository_dispatch, which would redeploy again.
+    const allow = asMap(job.env).SENTINEL_ALLOW_DISRUPTIVE;
+    expect(allow).toBe("${{ github.event_name == 'workflow_dispatch' && vars.SENTINEL_ALLOW_DISRUPTIVE || 'false' }}");
+    // With GitHub's && / ||, any event but workflow_dispatch yields 'false'; only a run started by hand reads the variable.
+    // Nothing else can switch it on: no step sets it, no command passes the flag or names the check.
+    for (const step of steps) expect(step.env === undefined || !('SENTINEL_ALLOW_DISRUPTIVE' in asMap(step.env))).toBe(true);
+    expect(workflowText).not.toContain('--allow-disruptive');
+    expect(shellLines.some((line) => line.includes('e2e-session-redeploy'))).toBe(false);
+    expect(Object.keys(asMap(workflow.on))).toEqual(expect.arrayContaining(['push', 'repository_dispatch']));
   });
 
   it('uploads reports/ always and leaves the job summary to the runner (no second copy)', () => {

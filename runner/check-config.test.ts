@@ -132,3 +132,37 @@ describe('.env.example', () => {
     }
   });
 });
+
+describe('check-config and the monitor', () => {
+  const TARGET = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', SENTINEL_USER: 'sentinel-e2e@vellandi.net', SENTINEL_PASSWORD: 'pw-Zq8-SECRET-7731', SENTINEL_SKIP: 'db' };
+
+  test.concurrent('schedules are judged by node-cron itself (names and ranges), and check-config says what the monitor runs and when', async ({ expect }) => {
+    const run = await runCli(['check-config'], { ...TARGET, SENTINEL_SCHEDULE_BROWSER: '*/15 8-18 * * MON-FRI', SENTINEL_SCHEDULE_PROBES: '*/30 * * * * *' });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('`sentinel monitor` would run (every group also runs once when it starts):');
+    expect(run.stdout).toMatch(/\n {2}probes tls, app-health, oidc-discovery on "\*\/30 \* \* \* \* \*" \(about every 30 s; next \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)\n/);
+    expect(run.stdout).toContain('  login-v2-redirect on the same schedule, never during a browser flow (it signs in)\n');
+    expect(run.stdout).toMatch(/\n {2}browser flows e2e-login, e2e-sign-out on "\*\/15 8-18 \* \* MON-FRI" \(about every 15 min; next [^)]+\), one at a time\n/);
+    expect(run.stdout).toContain('  not run by the monitor: e2e-session-redeploy (not_permitted: disruptive checks never run in monitor mode)\n');
+    const bad = await runCli(['check-config'], { ...TARGET, SENTINEL_SCHEDULE_PROBES: '61 * * * *' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('- monitor.probeSchedule (SENTINEL_SCHEDULE_PROBES): monitor.probeSchedule must be a cron expression node-cron accepts (5 fields, or 6 with seconds)');
+  });
+
+  test.concurrent('a monitor that listens beyond loopback needs a token, or anonymous access allowed explicitly', async ({ expect }) => {
+    for (const args of [['check-config'], ['monitor']]) {
+      const run = await runCli(args, { ...TARGET, SENTINEL_MONITOR_LISTEN: '0.0.0.0:9464' });
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toContain('- monitor.listen (SENTINEL_MONITOR_LISTEN): monitor.listen 0.0.0.0:9464 is reachable beyond this machine: set SENTINEL_MONITOR_TOKEN, or SENTINEL_MONITOR_ALLOW_ANONYMOUS=true to serve it without one');
+    }
+    const flag = await runCli(['monitor', '--listen', '[::]:9464'], TARGET);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('monitor.listen [::]:9464 is reachable beyond this machine');
+    for (const extra of [{ SENTINEL_MONITOR_TOKEN: 'mon-tok-SECRET-8812' }, { SENTINEL_MONITOR_ALLOW_ANONYMOUS: 'true' }]) {
+      const ok = await runCli(['check-config'], { ...TARGET, SENTINEL_MONITOR_LISTEN: '0.0.0.0:9464', ...extra });
+      expect(ok.code).toBe(0);
+      expect(ok.stdout + ok.stderr).not.toContain('mon-tok-SECRET-8812');
+    }
+  });
+});

@@ -7,7 +7,8 @@
 import { EMBEDDED_PLACEHOLDERS, ENV_VARS, SECRET_PATHS, loadConfig, rawSecrets, type Config, type ConfigIssue } from '../core/config.ts';
 import { createRedactor, type Redactor } from '../core/redact.ts';
 import type { WriteLine } from './reporters/types.ts';
-import { selectChecks, unconfiguredChecks, type RunMode } from './select.ts';
+import { isProbeId, selectChecks, unconfiguredChecks, type RunMode } from './select.ts';
+import { cronIntervalSeconds, nextRun } from './monitor/scheduler.ts';
 
 const SECRET_SET = new Set<string>(SECRET_PATHS);
 
@@ -57,6 +58,26 @@ export function effectiveConfigLines(config: Config): string[] {
   return lines.sort();
 }
 
+/** What `sentinel monitor` would run with this configuration, and when. */
+export function monitorPlan(config: Config, now: Date = new Date()): string[] {
+  const selection = selectChecks({ mode: 'monitor', config, embedded: false });
+  const probes = selection.run.filter(isProbeId);
+  const browser = selection.run.filter((id) => !isProbeId(id));
+  const when = (schedule: string) => `"${schedule}" (about every ${formatInterval(cronIntervalSeconds(schedule))}; next ${nextRun(schedule, now)})`;
+  const lines = ['`sentinel monitor` would run (every group also runs once when it starts):'];
+  const plain = probes.filter((id) => id !== 'login-v2-redirect');
+  lines.push(`  probes ${plain.join(', ') || '(none)'} on ${when(config.monitor.probeSchedule)}`);
+  if (probes.includes('login-v2-redirect')) lines.push(`  login-v2-redirect on the same schedule, never during a browser flow (it signs in)`);
+  lines.push(`  browser flows ${browser.join(', ') || '(none)'} on ${when(config.monitor.browserSchedule)}, one at a time`);
+  if (config.monitor.deployPollSchedule) lines.push(`  Coolify deployments watched on ${when(config.monitor.deployPollSchedule)}; a finished one runs the checks above once more`);
+  for (const decision of selection.decisions.filter((d) => !d.run && d.reason !== 'not_selected')) lines.push(`  not run by the monitor: ${decision.id} (${decision.reason}: ${decision.message})`);
+  return lines;
+}
+
+function formatInterval(seconds: number): string {
+  return seconds % 3600 === 0 ? `${seconds / 3600} h` : seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
+}
+
 export interface CheckConfigOptions {
   env: NodeJS.ProcessEnv;
   /** `--embedded`: the target fields come from the local stack; the rest is validated. */
@@ -90,6 +111,7 @@ export function checkConfig(options: CheckConfigOptions): number {
   for (const line of effectiveConfigLines(config)) out(line);
   out(`checks enabled for \`sentinel run --mode ${options.mode}\`: ${selection.run.join(', ') || '(none)'}`);
   for (const decision of selection.decisions.filter((d) => !d.run)) out(`  skipped ${decision.id}: ${decision.reason}: ${decision.message}`);
+  for (const line of monitorPlan(config)) out(line);
   if (unvouched.length === 0) return 0;
   writeError(`sentinel: a ${options.mode} run would exit 2: it cannot vouch for checks that are not configured:`);
   for (const line of unvouched) writeError(redact(line));

@@ -49,6 +49,17 @@ export function cronIntervalSeconds(expression: string, samples = 12): number {
   }
 }
 
+/** The next time a cron expression fires after `now`, as an ISO time (UTC). */
+export function nextRun(expression: string, now: Date = new Date()): string {
+  const probe = createTask(expression, () => undefined, { name: `next:${expression}` });
+  try {
+    const next = probe.getNextRuns(1)[0];
+    return next ? new Date(Math.max(next.getTime(), now.getTime())).toISOString().replace(/\.\d+Z$/, 'Z') : 'never';
+  } finally {
+    void probe.destroy();
+  }
+}
+
 export function createScheduler(groups: readonly GroupDefinition[], hooks: SchedulerHooks = {}): Scheduler {
   const controller = new AbortController();
   const log = hooks.log ?? (() => undefined);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { authorized, parseListen } from './server.ts';
 import { startMonitor, type MonitorHandle, type MonitorOptions } from './index.ts';
-import { DB_PASSWORD, USER_PASSWORD, fakeBrowser, fakeProbes, get, metricValue, passed, slow, testConfig } from './test-support/fakes.ts';
+import { DB_PASSWORD, USER_PASSWORD, fakeBrowser, fakeProbes, get, metricValue, passed, slow, testConfig, until } from './test-support/fakes.ts';
 
 const running: MonitorHandle[] = [];
 afterEach(async () => {
@@ -118,6 +118,35 @@ describe('monitor HTTP server', () => {
       const r = await get(`${monitor.url}/probe?check=${encodeURIComponent(bad)}`);
       expect(r.status, bad).toBe(400);
     }
+  });
+
+  it('/probe?check=login-v2-redirect answers 503 with Retry-After while a browser flow holds the sign-in lane, and runs once it is free', async () => {
+    let release: () => void = () => undefined;
+    const flowHeld = new Promise<void>((resolve) => (release = resolve));
+    let flowStarted = false;
+    const browser = fakeBrowser(async (o) => {
+      flowStarted = true;
+      await flowHeld;
+      o.onSignIns?.([...(o.priorSignIns ?? [])]); // a flow that made no sign-in of its own
+      return o.checks.map((id) => passed(id));
+    });
+    const probes = fakeProbes();
+    const monitor = await startMonitor(testConfig({ checks: ['app-health', 'login-v2-redirect', 'e2e-login'] }), { log: () => undefined, runProbe: probes.run, runBrowser: browser.run });
+    running.push(monitor);
+    await until(() => flowStarted, 'the browser flow holds the lane');
+    const busy = await fetch(`${monitor.url}/probe?check=login-v2-redirect`, { signal: AbortSignal.timeout(10_000) });
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get('retry-after')).toBe('90');
+    expect(await busy.text()).toBe('login-v2-redirect cannot run now: a browser flow holds the sign-in lane\n');
+    const callsWhileBusy = probes.rec.count('login-v2-redirect');
+    // Other probes do not sign in and run as usual.
+    expect((await get(`${monitor.url}/probe?check=app-health`)).status).toBe(200);
+    release();
+    await monitor.firstCycle;
+    const free = await get(`${monitor.url}/probe?check=login-v2-redirect`);
+    expect(free.status).toBe(200);
+    expect(free.body).toContain('probe_success{check="login-v2-redirect"');
+    expect(probes.rec.count('login-v2-redirect')).toBe(callsWhileBusy + 1);
   });
 
   it('/status shows every check as JSON and HTML, redacted everywhere (also in /metrics)', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SentinelError } from './errors.ts';
-import { REPORTS_MARKER, assertReportsDir, claimReportsDir } from './reports-dir.ts';
+import { REPORTS_MARKER, assertReportsDir, claimReportsDir, claimReportsSubdir } from './reports-dir.ts';
 
 let dir: string;
 afterEach(async () => {
@@ -45,5 +45,22 @@ describe('claimReportsDir', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'reports-dir-'));
     await writeFile(path.join(dir, 'file'), 'x');
     expect(() => claimReportsDir(path.join(dir, 'file'))).toThrow(/the reports folder .* cannot be read \(ENOTDIR\)/);
+  });
+});
+
+describe('claimReportsSubdir', () => {
+  it('creates or adopts a folder inside a claimed one, and refuses one inside a foreign folder', async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'reports-dir-'));
+    claimReportsDir(dir);
+    await mkdir(path.join(dir, 'redeploy'));
+    await writeFile(path.join(dir, 'redeploy', 'summary.md'), 'old run');
+    expect(claimReportsSubdir(dir, 'redeploy')).toBe(path.join(dir, 'redeploy'));
+    expect((await readdir(path.join(dir, 'redeploy'))).sort()).toEqual([REPORTS_MARKER, 'summary.md']);
+    expect(claimReportsSubdir(dir, 'monitor')).toBe(path.join(dir, 'monitor'));
+    const foreign = path.join(dir, 'redeploy', 'foreign');
+    await mkdir(foreign);
+    await writeFile(path.join(foreign, 'x'), 'x');
+    expect(() => claimReportsSubdir(foreign, 'monitor')).toThrow(SentinelError);
+    expect(await readdir(foreign)).toEqual(['x']);
   });
 });

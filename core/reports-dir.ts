@@ -59,6 +59,22 @@ export function claimReportsDir(dir: string): string {
   return absolute;
 }
 
+/**
+ * A folder inside a claimed reports folder (the redeploy run's `redeploy/`, the monitor's `monitor/`):
+ * sentinel's because its parent is, so it is created or adopted and marked, for the scrub to accept.
+ */
+export function claimReportsSubdir(root: string, name: string): string {
+  assertReportsDir(root);
+  const absolute = path.resolve(root, name);
+  try {
+    mkdirSync(absolute, { recursive: true });
+    if (!hasReportsMarker(absolute)) writeFileSync(path.join(absolute, REPORTS_MARKER), MARKER_TEXT);
+  } catch (error) {
+    throw new SentinelError('environment', `sentinel: cannot write into the reports folder ${absolute} (${errorCode(error)})`, { cause: error });
+  }
+  return absolute;
+}
+
 /** Throws unless `dir` carries the marker: what scrubbing checks before it rewrites a single file. */
 export function assertReportsDir(dir: string): void {
   if (!hasReportsMarker(dir)) {

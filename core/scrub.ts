@@ -25,6 +25,15 @@ export interface ScrubSummary {
   filesReplaced: string[];
 }
 
+/** What a run's scrubbing did, as summary.json reports it (paths relative to the reports folder). */
+export interface ScrubReport {
+  filesRewritten: number;
+  /** files that could not be scrubbed: replaced by a placeholder or removed */
+  filesReplaced: string[];
+  /** why the browser artifacts (traces, screenshots, HTML report) were removed, when they were */
+  artifactsDropped?: string;
+}
+
 /** The file system calls scrubbing makes; replaceable so tests can make one of them fail. */
 export interface ScrubIo {
   readdir(dir: string): Promise<Array<{ name: string; isDirectory(): boolean; isFile(): boolean }>>;

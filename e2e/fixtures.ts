@@ -1,17 +1,24 @@
 /**
  * The only `test` the specs import. Fixtures: `sentinel` (parsed config), `app` (page-object facade),
  * `api` (requests with the page's cookies), `signedInAs` (which stored sign-in the context starts
- * with), `credentials` (the user a spec signs in as), and an automatic recorder of every cookie
- * value the browser receives, so the reports can be scrubbed by exact value.
+ * with), `credentials` (the user a spec signs in as), an automatic recorder of every cookie value
+ * the browser receives, so the reports can be scrubbed by exact value, and an automatic closer of
+ * sessions a test signed in and left open.
  */
-import { test as base, expect } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { test as base, expect, type Response, type TestInfo } from '@playwright/test';
 import type { Config } from '../core/config.ts';
+import { STORED_SESSION_FILE } from '../core/run-state.ts';
+import { endSession, sessionTokenOf, type StoredState } from '../core/sign-out.ts';
 import type { Credentials } from './flows/sign-in.ts';
 import { AppApi } from './api/app-api.ts';
 import { App } from './pages/app.ts';
-import { REASON_ANNOTATION } from './support/check.ts';
-import { loadSentinelConfig, storageStatePath } from './support/config.ts';
-import { recordContextCookies, recordSecrets } from './support/secrets.ts';
+import { CHECK_ANNOTATION, REASON_ANNOTATION } from './support/check.ts';
+import { AUTH_DIR, loadSentinelConfig, storageStatePath } from './support/config.ts';
+import { noteRecorderFailure, recordContextCookies, recordSecrets, setCookieValues } from './support/secrets.ts';
 
 export type SignedInAs = 'fresh' | 'user-1' | 'user-2';
 
@@ -21,7 +28,13 @@ interface TestFixtures {
   api: AppApi;
   /** the user behind `signedInAs` (user 1 for `fresh`) */
   credentials: Credentials;
+  /** Records every cookie value the browser receives; a failure is noted, never ignored (e2e/support/secrets.ts). */
   secretRecorder: void;
+  /**
+   * Ends a session the test signed in itself and left open (a spec stopped by its timeout before its
+   * own sign-out, or a sign-out that failed), so no run leaves a session row behind.
+   */
+  sessionCloser: void;
   /** Bots a test creates: deleted through oRPC with the test's session after it, pass or fail. */
   botJanitor: BotJanitor;
 }
@@ -42,6 +55,32 @@ export function storedStateFor(signedInAs: SignedInAs, config: Config): number |
   if (signedInAs === 'user-1') return 1;
   if (signedInAs === 'user-2' && config.users.length >= 2) return 2;
   return undefined;
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200);
+
+function checkIdOf(testInfo: TestInfo): string | undefined {
+  return testInfo.annotations.find((a) => a.type === CHECK_ANNOTATION)?.description;
+}
+
+/** Session tokens of the stored sign-ins (the setup's storage states) still in the state folder. */
+function storedSessionTokens(appUrl: string): Set<string> {
+  const tokens = new Set<string>();
+  let names: string[] = [];
+  try {
+    names = readdirSync(AUTH_DIR).filter((name) => STORED_SESSION_FILE.test(name));
+  } catch {
+    return tokens;
+  }
+  for (const name of names) {
+    try {
+      const token = sessionTokenOf(JSON.parse(readFileSync(path.join(AUTH_DIR, name), 'utf8')) as StoredState, appUrl);
+      if (token) tokens.add(token);
+    } catch {
+      // a half-written state: its session is the teardown's business
+    }
+  }
+  return tokens;
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
@@ -76,15 +115,44 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     }
   },
   secretRecorder: [
-    async ({ context }, use) => {
-      context.on('response', (response) => {
-        response
+    async ({ context, sentinel }, use, testInfo) => {
+      const failures: string[] = [];
+      const pending = new Set<Promise<void>>();
+      const onResponse = (response: Response) => {
+        const recording = response
           .headerValues('set-cookie')
-          .then((lines) => recordSecrets(lines.map((line) => line.split(';')[0]?.split('=').slice(1).join('='))))
-          .catch(() => undefined);
-      });
+          .then((lines) => recordSecrets(setCookieValues(lines)))
+          .catch((error: unknown) => void failures.push(`a response's cookies were not recorded: ${errorText(error)}`))
+          .finally(() => pending.delete(recording));
+        pending.add(recording);
+      };
+      context.on('response', onResponse);
       await use();
-      await recordContextCookies(context).catch(() => undefined);
+      context.off('response', onResponse);
+      const deadline = new AbortController();
+      const settled = await Promise.race([Promise.all(pending).then(() => true), delay(sentinel.timeouts.actionMs, false, { signal: deadline.signal }).catch(() => false)]);
+      deadline.abort();
+      if (!settled) failures.push(`the cookies of ${pending.size} response(s) were not read within ${sentinel.timeouts.actionMs} ms`);
+      await recordContextCookies(context).catch((error: unknown) => void failures.push(`the context's cookies were not recorded: ${errorText(error)}`));
+      if (failures.length > 0) noteRecorderFailure(testInfo, failures);
+    },
+    { auto: true },
+  ],
+  sessionCloser: [
+    async ({ context, sentinel }, use, testInfo) => {
+      await use();
+      // A context that is gone (crashed browser) has no cookies left to sign out with.
+      const state = await context.storageState().catch(() => undefined);
+      if (!state) return;
+      const token = sessionTokenOf(state, sentinel.appUrl);
+      // A stored sign-in (setup's) is ended by the setup's teardown project, after every spec that uses it.
+      if (!token || storedSessionTokens(sentinel.appUrl).has(token)) return;
+      const label = checkIdOf(testInfo) ?? 'setup';
+      const outcome = await endSession(state, label, { appUrl: sentinel.appUrl, timeoutMs: sentinel.timeouts.actionMs });
+      if (outcome.ended) return;
+      // Left for the setup's teardown and the runner, which try again and report it.
+      mkdirSync(AUTH_DIR, { recursive: true });
+      writeFileSync(path.join(AUTH_DIR, `open-session-${label}-${randomBytes(4).toString('hex')}.json`), JSON.stringify(state));
     },
     { auto: true },
   ],

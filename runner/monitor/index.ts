@@ -5,12 +5,13 @@
  * `startMonitor` returns a handle (tests); `runMonitor` is what the CLI calls: it runs until
  * SIGTERM/SIGINT, shuts down within 10 s and resolves 0.
  */
-import { join } from 'node:path';
 import { Registry, type RegistryContentType } from 'prom-client';
 import { collectSecrets, type Config } from '../../core/config.ts';
 import { SentinelError } from '../../core/errors.ts';
 import { createRedactor } from '../../core/redact.ts';
+import { claimReportsDir, claimReportsSubdir } from '../../core/reports-dir.ts';
 import type { BrowserCheckId, CheckResult, ProbeCheckId } from '../../core/result.ts';
+import { cleanupLines, type BrowserRunCleanup } from '../cleanup.ts';
 import { createMetrics, recordDeployment, recordResult, recordRunInProgress, recordSkippedRun, type CheckSpec, type Metrics } from '../metrics.ts';
 import { isProbeId, selectChecks } from '../select.ts';
 import { checkSpecs } from './checks.ts';
@@ -96,7 +97,8 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
   const runProbe = options.runProbe ?? (await defaultRunProbe());
   const runBrowser = options.runBrowser ?? (await defaultRunBrowser());
   const env = options.env ?? Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('SENTINEL_')));
-  const reportsDir = join(config.reportsDir, 'monitor');
+  // Browser runs write (and scrub) <reportsDir>/monitor: refused at start when sentinel may not write there.
+  const reportsDir = claimReportsSubdir(claimReportsDir(config.reportsDir), 'monitor');
   const startedAtMs = Date.now();
 
   const selection = selectChecks({ mode: 'monitor', config, embedded: options.embedded ?? false });
@@ -172,7 +174,8 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
       const release = await lane.acquire(signal).catch(() => undefined);
       if (!release) return [];
       try {
-        const results = await runBrowserWithDeadline(browser, config, env, runBrowser, signal, { reportsDir, signIns, ...(options.browserDeadlineMarginMs !== undefined ? { marginMs: options.browserDeadlineMarginMs } : {}) });
+        const onCleanup = (cleanup: BrowserRunCleanup) => cleanupLines(cleanup).forEach((line) => log(`monitor: ${line.replace(/^sentinel: /, '')}`));
+        const results = await runBrowserWithDeadline(browser, config, env, runBrowser, signal, { reportsDir, signIns, onCleanup, ...(options.browserDeadlineMarginMs !== undefined ? { marginMs: options.browserDeadlineMarginMs } : {}) });
         if (!results || signal.aborted) return [];
         results.forEach(record);
         return results;

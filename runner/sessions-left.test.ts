@@ -62,7 +62,7 @@ describe('no session row of the test users outlives the suite', () => {
     const reportsDir = await tempDir('sentinel-sessions-run-');
     const since = await dbNow();
     const run = await runCli(['run'], { ...envFromStackInfo(stack.info), SENTINEL_ALLOW_MUTATIONS: 'true', SENTINEL_ALLOW_DISRUPTIVE: 'true', SENTINEL_REPORTS_DIR: reportsDir }, 300_000);
-    const summary = JSON.parse(await readFile(join(reportsDir, 'summary.json'), 'utf8')) as { checks: Array<{ id: string; status: string }>; sessions?: unknown };
+    const summary = JSON.parse(await readFile(join(reportsDir, 'summary.json'), 'utf8')) as { checks: Array<{ id: string; status: string }>; sessions?: unknown; scrub?: { filesReplaced: string[]; artifactsDropped?: string } };
     // Every browser check really signed in (a run that never signed in would leave nothing trivially).
     expect(summary.checks.filter((c) => c.id.startsWith('e2e-')).map((c) => [c.id, c.status])).toEqual([
       ['e2e-login', 'passed'],
@@ -74,6 +74,9 @@ describe('no session row of the test users outlives the suite', () => {
     expect(await sessionsLeftSince(since)).toEqual([]);
     // The Playwright teardown ended them all: the runner had nothing left to sign out.
     expect(summary.sessions).toEqual({ endedByRunner: [], notEnded: [] });
+    // And the secret recorder never failed on the way (a healthy run keeps its artifacts).
+    expect(summary.scrub).toMatchObject({ filesReplaced: [] });
+    expect(summary.scrub?.artifactsDropped).toBeUndefined();
   }, 360_000);
 
   test('a monitor that ran three browser cycles ends every session it created', async () => {

@@ -13,15 +13,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../core/config.ts';
-import { REPORTS_MARKER } from '../core/reports-dir.ts';
 import { SIGN_IN_LIMIT } from '../core/sign-in-limit.ts';
-import { PLACEHOLDER_PREFIX } from '../core/scrub.ts';
 import { startStack, type RunningStack } from '../fixtures/stack/index.ts';
 import type { BrowserRunCleanup } from './cleanup.ts';
 import { REPO_ROOT, envFromStackInfo } from './embedded-stack.ts';
 import { grepFor, grepInvertFor, playwrightCliPath, runBrowserChecks } from './playwright.ts';
 import { BASE_ENV } from './test-support/config.ts';
 import { runCli } from './test-support/cli.ts';
+
+/** What sentinel leaves in a reports folder it created, and what a file that could not be scrubbed becomes. */
+const REPORTS_MARKER = '.sentinel-reports';
+const PLACEHOLDER_PREFIX = 'sentinel: this file was removed because it could not be scrubbed of secrets';
 
 const dirs: string[] = [];
 async function tempDir(prefix: string): Promise<string> {

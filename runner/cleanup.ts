@@ -20,16 +20,18 @@ export interface SessionsSummary {
   notEnded: string[];
 }
 
-export function mergeCleanups(cleanups: readonly BrowserRunCleanup[]): BrowserRunCleanup {
-  const dropped = [...new Set(cleanups.map((c) => c.scrub.artifactsDropped).filter((why): why is string => Boolean(why)))];
+/** One report of several scrubs (the Playwright side's and the runner's, of one or two Playwright runs). */
+export function mergeScrubReports(reports: readonly ScrubReport[]): ScrubReport {
+  const dropped = [...new Set(reports.map((r) => r.artifactsDropped).filter((why): why is string => Boolean(why)))];
   return {
-    scrub: {
-      filesRewritten: cleanups.reduce((sum, c) => sum + c.scrub.filesRewritten, 0),
-      filesReplaced: [...new Set(cleanups.flatMap((c) => c.scrub.filesReplaced))],
-      ...(dropped.length ? { artifactsDropped: dropped.join('; ') } : {}),
-    },
-    sessions: cleanups.flatMap((c) => c.sessions),
+    filesRewritten: reports.reduce((sum, r) => sum + r.filesRewritten, 0),
+    filesReplaced: [...new Set(reports.flatMap((r) => r.filesReplaced))],
+    ...(dropped.length ? { artifactsDropped: dropped.join('; ') } : {}),
   };
+}
+
+export function mergeCleanups(cleanups: readonly BrowserRunCleanup[]): BrowserRunCleanup {
+  return { scrub: mergeScrubReports(cleanups.map((c) => c.scrub)), sessions: cleanups.flatMap((c) => c.sessions) };
 }
 
 export function sessionsSummary(sessions: readonly SessionOutcome[]): SessionsSummary {

@@ -19,7 +19,7 @@ import { readJsonLines, stateFile } from '../core/run-state.ts';
 import { dropBrowserArtifacts, scrubReports, secretVariants, type ScrubReport } from '../core/scrub.ts';
 import { endStoredSessions, writeSessionTarget, type SessionOutcome } from '../core/sign-out.ts';
 import { isCheckId, type BrowserCheckId, type CheckResult } from '../core/result.ts';
-import { mergeCleanups, type BrowserRunCleanup } from './cleanup.ts';
+import { mergeCleanups, mergeScrubReports, type BrowserRunCleanup } from './cleanup.ts';
 import { REPO_ROOT } from './embedded-stack.ts';
 
 export const E2E_RESULTS_FILE = 'e2e-results.json';
@@ -305,7 +305,7 @@ async function scrubAfterPlaywright(config: Config, stateDir: string, reportsDir
   const summary = await scrubReports(reportsDir, redact);
   own.filesRewritten = summary.filesRewritten;
   own.filesReplaced = summary.filesReplaced;
-  return mergeCleanups([...earlier, own].map((scrub) => ({ scrub, sessions: [] }))).scrub;
+  return mergeScrubReports([...earlier, own]);
 }
 
 function withPathsUnder(subdir: string, scrub: ScrubReport): ScrubReport {

@@ -1,4 +1,4 @@
-/** `summary.json` — the schema of architecture §4, plus `scrub` and `sessions` when browser checks ran (runner/cleanup.ts). */
+/** `summary.json`: the run summary (core/result.ts), with `scrub` and `sessions` when browser checks ran (runner/cleanup.ts). */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunSummary } from '../../core/result.ts';

@@ -63,9 +63,9 @@ describe('endStoredSessions', () => {
     await writeSessionTarget(dir, target());
     const outcomes = await endStoredSessions(dir);
     expect(outcomes).toEqual([
-      { who: 'a session e2e-login left open', ended: true },
-      { who: 'user 1', ended: true },
-      { who: 'user 2', ended: false, why: expect.stringMatching(/^its stored state cannot be read/) },
+      { who: 'the session e2e-login signed in', ended: true },
+      { who: "user 1's stored session", ended: true },
+      { who: "user 2's stored session", ended: false, why: expect.stringMatching(/^its stored state cannot be read/) },
     ]);
     expect(app.sessions.size).toBe(0);
     expect((await readdir(dir)).sort()).toEqual(['session-target.json', 'tokens.jsonl', 'user-2.json']);
@@ -74,12 +74,12 @@ describe('endStoredSessions', () => {
   it('without a known app nothing is tried, and that is reported', async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'sign-out-'));
     await writeFile(path.join(dir, 'user-1.json'), JSON.stringify(storedStateFor('user1GGGGGGGGGGGGGGGG')));
-    expect(await endStoredSessions(dir)).toEqual([{ who: 'user 1', ended: false, why: 'the app it belongs to is unknown' }]);
+    expect(await endStoredSessions(dir)).toEqual([{ who: "user 1's stored session", ended: false, why: 'the app it belongs to is unknown' }]);
     expect(app.signOuts).toBe(0);
   });
 
   it('names whose session a file holds', () => {
-    expect(whoseSession('/x/user-2.json')).toBe('user 2');
-    expect(whoseSession('open-session-setup-ab12.json')).toBe('a session setup left open');
+    expect(whoseSession('/x/user-2.json')).toBe("user 2's stored session");
+    expect(whoseSession('open-session-setup-ab12.json')).toBe('the session setup signed in');
   });
 });

@@ -33,7 +33,7 @@ export interface StoredState {
 }
 
 export interface SessionOutcome {
-  /** who the session belonged to, e.g. `user 1` (never a secret) */
+  /** whose session it is, e.g. `user 1's stored session` (never a secret) */
   who: string;
   ended: boolean;
   /** why it could not be ended */
@@ -100,13 +100,13 @@ export async function endSession(state: StoredState, who: string, target: Sessio
   }
 }
 
-/** `user-1.json` → `user 1`; `open-session-e2e-login-x1y2.json` → `a session e2e-login left open`. */
+/** `user-1.json` → `user 1's stored session`; `open-session-e2e-login-x1y2.json` → `the session e2e-login signed in`. */
 export function whoseSession(file: string): string {
   const name = path.basename(file, '.json');
   const user = /^user-(\d+)$/.exec(name);
-  if (user) return `user ${user[1]}`;
+  if (user) return `user ${user[1]}'s stored session`;
   const open = /^open-session-(.+)-[a-z0-9]+$/.exec(name);
-  return open ? `a session ${open[1]} left open` : name;
+  return open ? `the session ${open[1]} signed in` : name;
 }
 
 /**

@@ -12,13 +12,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { test as base, expect, type Response, type TestInfo } from '@playwright/test';
 import type { Config } from '../core/config.ts';
 import { STORED_SESSION_FILE } from '../core/run-state.ts';
-import { endSession, sessionTokenOf, type StoredState } from '../core/sign-out.ts';
+import { endSession, sessionTokenOf, type StoredCookie, type StoredState } from '../core/sign-out.ts';
 import type { Credentials } from './flows/sign-in.ts';
 import { AppApi } from './api/app-api.ts';
 import { App } from './pages/app.ts';
 import { CHECK_ANNOTATION, REASON_ANNOTATION } from './support/check.ts';
 import { AUTH_DIR, loadSentinelConfig, storageStatePath } from './support/config.ts';
-import { noteRecorderFailure, recordContextCookies, recordSecrets, setCookieValues } from './support/secrets.ts';
+import { noteRecorderFailure, recordContextCookies, recordSecrets, setCookies, setCookieValues } from './support/secrets.ts';
 
 export type SignedInAs = 'fresh' | 'user-1' | 'user-2';
 
@@ -31,10 +31,11 @@ interface TestFixtures {
   /** Records every cookie value the browser receives; a failure is noted, never ignored (e2e/support/secrets.ts). */
   secretRecorder: void;
   /**
-   * Ends a session the test signed in itself and left open (a spec stopped by its timeout before its
-   * own sign-out, or a sign-out that failed), so no run leaves a session row behind.
+   * After the test, ends every session it signed in itself (the session cookies the recorder saw) and
+   * left open: a spec stopped by its timeout before its own sign-out, or a sign-out the server did not
+   * honour. So no run leaves a session row behind; what cannot be ended is left for the teardown.
    */
-  sessionCloser: void;
+  sessionCloser: { seen(cookie: { name: string; value: string }): void };
   /** Bots a test creates: deleted through oRPC with the test's session after it, pass or fail. */
   botJanitor: BotJanitor;
 }
@@ -59,6 +60,19 @@ export function storedStateFor(signedInAs: SignedInAs, config: Config): number |
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200);
 
+const SESSION_COOKIE = /^(?:__Secure-)?better-auth\.session_token$/;
+
+/** The session token of a (signed, maybe URL-encoded) session cookie value: what the database keys on. */
+function tokenOf(value: string): string {
+  let decoded = value;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    // not URL-encoded
+  }
+  return decoded.split('.')[0]!;
+}
+
 function checkIdOf(testInfo: TestInfo): string | undefined {
   return testInfo.annotations.find((a) => a.type === CHECK_ANNOTATION)?.description;
 }
@@ -75,7 +89,7 @@ function storedSessionTokens(appUrl: string): Set<string> {
   for (const name of names) {
     try {
       const token = sessionTokenOf(JSON.parse(readFileSync(path.join(AUTH_DIR, name), 'utf8')) as StoredState, appUrl);
-      if (token) tokens.add(token);
+      if (token) tokens.add(tokenOf(token));
     } catch {
       // a half-written state: its session is the teardown's business
     }
@@ -114,14 +128,40 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       throw new Error(`cleanup failed, bots left behind: ${problems.join('; ')}`);
     }
   },
-  secretRecorder: [
+  sessionCloser: [
     async ({ context, sentinel }, use, testInfo) => {
+      const seen = new Map<string, StoredCookie>();
+      const appHost = new URL(sentinel.appUrl).hostname;
+      await use({ seen: (cookie) => seen.set(tokenOf(cookie.value), { ...cookie, domain: appHost }) });
+      // What the context still holds counts too (a stored sign-in it started with is filtered below).
+      const current = await context.cookies(sentinel.appUrl).catch(() => []);
+      for (const cookie of current) if (SESSION_COOKIE.test(cookie.name)) seen.set(tokenOf(cookie.value), { name: cookie.name, value: cookie.value, domain: appHost });
+      // A stored sign-in (setup's) is ended by the setup's teardown project, after every spec that uses it.
+      const stored = storedSessionTokens(sentinel.appUrl);
+      const label = checkIdOf(testInfo) ?? 'setup';
+      for (const [token, cookie] of seen) {
+        if (stored.has(token)) continue;
+        // Ended already by the spec's own sign-out, this only confirms it; else it ends the session now.
+        const outcome = await endSession({ cookies: [cookie] }, label, { appUrl: sentinel.appUrl, timeoutMs: sentinel.timeouts.actionMs });
+        if (outcome.ended) continue;
+        // Left for the setup's teardown and the runner, which try again and report it.
+        mkdirSync(AUTH_DIR, { recursive: true });
+        writeFileSync(path.join(AUTH_DIR, `open-session-${label}-${randomBytes(4).toString('hex')}.json`), JSON.stringify({ cookies: [cookie], origins: [] }));
+      }
+    },
+    { auto: true },
+  ],
+  secretRecorder: [
+    async ({ context, sentinel, sessionCloser }, use, testInfo) => {
       const failures: string[] = [];
       const pending = new Set<Promise<void>>();
       const onResponse = (response: Response) => {
         const recording = response
           .headerValues('set-cookie')
-          .then((lines) => recordSecrets(setCookieValues(lines)))
+          .then((lines) => {
+            recordSecrets(setCookieValues(lines));
+            for (const cookie of setCookies(lines)) if (SESSION_COOKIE.test(cookie.name) && cookie.value) sessionCloser.seen(cookie);
+          })
           .catch((error: unknown) => void failures.push(`a response's cookies were not recorded: ${errorText(error)}`))
           .finally(() => pending.delete(recording));
         pending.add(recording);
@@ -135,24 +175,6 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       if (!settled) failures.push(`the cookies of ${pending.size} response(s) were not read within ${sentinel.timeouts.actionMs} ms`);
       await recordContextCookies(context).catch((error: unknown) => void failures.push(`the context's cookies were not recorded: ${errorText(error)}`));
       if (failures.length > 0) noteRecorderFailure(testInfo, failures);
-    },
-    { auto: true },
-  ],
-  sessionCloser: [
-    async ({ context, sentinel }, use, testInfo) => {
-      await use();
-      // A context that is gone (crashed browser) has no cookies left to sign out with.
-      const state = await context.storageState().catch(() => undefined);
-      if (!state) return;
-      const token = sessionTokenOf(state, sentinel.appUrl);
-      // A stored sign-in (setup's) is ended by the setup's teardown project, after every spec that uses it.
-      if (!token || storedSessionTokens(sentinel.appUrl).has(token)) return;
-      const label = checkIdOf(testInfo) ?? 'setup';
-      const outcome = await endSession(state, label, { appUrl: sentinel.appUrl, timeoutMs: sentinel.timeouts.actionMs });
-      if (outcome.ended) return;
-      // Left for the setup's teardown and the runner, which try again and report it.
-      mkdirSync(AUTH_DIR, { recursive: true });
-      writeFileSync(path.join(AUTH_DIR, `open-session-${label}-${randomBytes(4).toString('hex')}.json`), JSON.stringify(state));
     },
     { auto: true },
   ],

@@ -50,8 +50,8 @@ export function cleanupLines(cleanup: BrowserRunCleanup): string[] {
   for (const session of cleanup.sessions) {
     lines.push(
       session.ended
-        ? `sentinel: the Playwright run left the session of ${session.who} signed in (its teardown did not end it); signed out now`
-        : `sentinel: could not sign out the session of ${session.who}: ${session.why ?? 'unknown'}; its row stays in the app's database until it expires`,
+        ? `sentinel: the Playwright run left ${session.who} signed in (its teardown did not end it); signed out now`
+        : `sentinel: could not sign out ${session.who}: ${session.why ?? 'unknown'}; its row stays in the app's database until it expires`,
     );
   }
   return lines;

@@ -174,14 +174,14 @@ describe('runBrowserChecks', () => {
             filesReplaced: ['stale.zip'],
             artifactsDropped: "the session-token recorder failed, so traces, screenshots and the HTML report were removed (e2e-login: sign in: the context's cookies were not recorded: Target closed)",
           },
-          sessions: [{ who: 'user 1', ended: true }],
+          sessions: [{ who: "user 1's stored session", ended: true }],
         },
       ]);
       expect((await readdir(reportsDir)).sort()).toEqual(['.sentinel-reports', 'e2e-results.json', 'stale.zip']);
       expect(cleanupLines(cleanups[0]!)).toEqual([
         'sentinel: replaced 1 report file(s) that could not be scrubbed of secrets: stale.zip',
         "sentinel: the session-token recorder failed, so traces, screenshots and the HTML report were removed (e2e-login: sign in: the context's cookies were not recorded: Target closed)",
-        'sentinel: the Playwright run left the session of user 1 signed in (its teardown did not end it); signed out now',
+        "sentinel: the Playwright run left user 1's stored session signed in (its teardown did not end it); signed out now",
       ]);
     } finally {
       await app.close();
@@ -249,7 +249,7 @@ describe('removeOrphanedStateDirs', () => {
       await writeFile(join(stateDir, 'user-2.json'), JSON.stringify(storedStateFor('killedBBBBBBBBBBBBBBB')));
       const { removed, sessions } = await removeOrphanedStateDirs(dir);
       expect(removed).toEqual([`sentinel-e2e-state-${gone}-xyz789`]);
-      expect(sessions).toEqual([{ who: 'user 2 (of an earlier run that was killed)', ended: true }]);
+      expect(sessions).toEqual([{ who: "user 2's stored session (of an earlier run that was killed)", ended: true }]);
       expect(app.sessions.size).toBe(0);
     } finally {
       await app.close();

@@ -128,7 +128,7 @@ describe('executeRun', () => {
       browser: async (_c, _e, options) => {
         options.onCleanup?.({
           scrub: { filesRewritten: 2, filesReplaced: ['old/trace.zip'] },
-          sessions: [{ who: 'user 1', ended: false, why: 'sign-out answered 403' }],
+          sessions: [{ who: "user 1's stored session", ended: false, why: 'sign-out answered 403' }],
         });
         return options.checks.map((id) => passed(id, 'browser'));
       },
@@ -137,12 +137,12 @@ describe('executeRun', () => {
     expect(lines).toEqual(
       expect.arrayContaining([
         'sentinel: replaced 1 report file(s) that could not be scrubbed of secrets: old/trace.zip',
-        "sentinel: could not sign out the session of user 1: sign-out answered 403; its row stays in the app's database until it expires",
+        "sentinel: could not sign out user 1's stored session: sign-out answered 403; its row stays in the app's database until it expires",
       ]),
     );
     const json = JSON.parse(await readFile(join(dir, 'reports', 'summary.json'), 'utf8')) as Record<string, unknown>;
     expect(json.scrub).toEqual({ filesRewritten: 2, filesReplaced: ['old/trace.zip'] });
-    expect(json.sessions).toEqual({ endedByRunner: [], notEnded: ['user 1: sign-out answered 403'] });
+    expect(json.sessions).toEqual({ endedByRunner: [], notEnded: ["user 1's stored session: sign-out answered 403"] });
     expect(Object.keys(json)).toEqual(['mode', 'target', 'startedAt', 'durationMs', 'checks', 'totals', 'scrub', 'sessions']);
   });
 

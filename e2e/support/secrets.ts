@@ -42,9 +42,17 @@ export async function recordContextCookies(context: BrowserContext): Promise<voi
   recordSecrets(cookies.map((cookie) => cookie.value));
 }
 
+/** Name and value of each Set-Cookie line of one response. */
+export function setCookies(lines: readonly string[]): Array<{ name: string; value: string }> {
+  return lines.map((line) => {
+    const [name = '', ...value] = (line.split(';')[0] ?? '').split('=');
+    return { name: name.trim(), value: value.join('=') };
+  });
+}
+
 /** The values of the Set-Cookie lines of one response. */
 export function setCookieValues(lines: readonly string[]): Array<string | undefined> {
-  return lines.map((line) => line.split(';')[0]?.split('=').slice(1).join('='));
+  return setCookies(lines).map((cookie) => cookie.value);
 }
 
 /**

@@ -206,12 +206,13 @@ describe('no bot with the run prefix survives (checked in the database)', () => 
     expect(stored.length).toBeGreaterThan(0);
     expect(await liveSessions(databaseUrl, stored), 'nothing ran to sign the killed run\'s sessions out').toBe(stored.length);
     const next = await runCrud(stack.info, prefix);
-    expect(await next.exit).toBe(0);
+    const nextExit = await next.exit;
+    const crud = await crudResult(next.reportsDir);
+    expect(nextExit, JSON.stringify(crud)).toBe(0);
     expect(existsSync(killedStateDir), 'the next run removes it').toBe(false);
     expect(await liveSessions(databaseUrl, stored), 'the next run signs them out first').toBe(0);
     const nextSummary = JSON.parse(await readFile(join(next.reportsDir, 'summary.json'), 'utf8')) as { sessions?: { endedByRunner: string[] } };
     expect(nextSummary.sessions?.endedByRunner).toEqual(expect.arrayContaining(["user 1's stored session (of an earlier run that was killed)"]));
-    const crud = await crudResult(next.reportsDir);
     expect({ status: crud.status, swept: crud.observations?.sweptLeftovers }).toEqual({ status: 'passed', swept: 1 });
     expect(await botsWithPrefix(databaseUrl, prefix)).toEqual([]);
   }, 240_000);

@@ -17,7 +17,7 @@ import { createRedactor } from '../core/redact.ts';
 import { claimReportsDir, claimReportsSubdir } from '../core/reports-dir.ts';
 import { readJsonLines, stateFile } from '../core/run-state.ts';
 import { dropBrowserArtifacts, scrubReports, secretVariants, type ScrubReport } from '../core/scrub.ts';
-import { endStoredSessions, writeSessionTarget, type SessionOutcome } from '../core/sign-out.ts';
+import { endStoredSessions, readSessionTarget, writeSessionTarget, type SessionOutcome } from '../core/sign-out.ts';
 import { isCheckId, type BrowserCheckId, type CheckResult } from '../core/result.ts';
 import { mergeCleanups, mergeScrubReports, type BrowserRunCleanup } from './cleanup.ts';
 import { REPO_ROOT } from './embedded-stack.ts';
@@ -177,10 +177,12 @@ async function runPlaywright(
   const reportsDir = phase.subdir ? claimReportsSubdir(reportsRoot, phase.subdir) : reportsRoot;
   const resultsFile = join(reportsDir, E2E_RESULTS_FILE);
   await rm(resultsFile, { force: true });
-  const orphaned = await removeOrphanedStateDirs();
+  const orphaned = await removeOrphanedStateDirs(tmpdir(), config.appUrl);
+  // A killed run's sign-ins still count against Better Auth's limiter: the pacer counts them too.
+  const priorSignIns = [...(options.priorSignIns ?? []), ...orphaned.signIns];
   const stateDir = await mkdtemp(join(tmpdir(), `${STATE_DIR_PREFIX}${process.pid}-`));
   // e2e/support/pacer.ts keeps its record of sign-in times in this file
-  if (options.priorSignIns?.length) await writeFile(join(stateDir, 'sign-ins.json'), JSON.stringify(options.priorSignIns));
+  if (priorSignIns.length) await writeFile(join(stateDir, 'sign-ins.json'), JSON.stringify(priorSignIns));
   // whoever must sign this run's stored sessions out (the runner below, the orphan guard) needs the app
   await writeSessionTarget(stateDir, { appUrl: config.appUrl, timeoutMs: config.timeouts.actionMs });
   const redact = createRedactor(secretVariants(collectSecrets(config)));
@@ -238,7 +240,7 @@ async function runPlaywright(
   if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
   if (exit.error) throw new SentinelError('environment', `cannot start Playwright: ${exit.error.message}`, { cause: exit.error });
 
-  const signIns = await readSignIns(join(stateDir, 'sign-ins.json'), options.priorSignIns ?? []);
+  const signIns = await readSignIns(join(stateDir, 'sign-ins.json'), priorSignIns);
   // Stored sessions still here were not ended by the setup's teardown project (it failed, or the run
   // was stopped before it): signed out now, and reported either way.
   let sessions: SessionOutcome[];
@@ -321,18 +323,21 @@ const STATE_DIR_PREFIX = 'sentinel-e2e-state-';
  * removes its state folder, which holds signed-in storage state: every run signs those sessions out
  * and removes the folders of runs gone.
  */
-export async function removeOrphanedStateDirs(dir = tmpdir()): Promise<{ removed: string[]; sessions: SessionOutcome[] }> {
+/** `appUrl`: the sign-ins of killed runs against this app are returned, for the pacer. */
+export async function removeOrphanedStateDirs(dir = tmpdir(), appUrl?: string): Promise<{ removed: string[]; sessions: SessionOutcome[]; signIns: number[] }> {
   const removed: string[] = [];
   const sessions: SessionOutcome[] = [];
+  const signIns: number[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const owner = new RegExp(`^${STATE_DIR_PREFIX}(\\d+)-`).exec(name);
     if (!owner || processAlive(Number(owner[1]))) continue;
     // Its stored sessions are signed out first, against the app that run wrote down.
     for (const outcome of await endStoredSessions(join(dir, name))) sessions.push({ ...outcome, who: `${outcome.who} (of an earlier run that was killed)` });
+    if (appUrl && (await readSessionTarget(join(dir, name)))?.appUrl === appUrl) signIns.push(...(await readSignIns(join(dir, name, 'sign-ins.json'), [])));
     await rm(join(dir, name), { recursive: true, force: true });
     removed.push(name);
   }
-  return { removed, sessions };
+  return { removed, sessions, signIns };
 }
 
 function processAlive(pid: number): boolean {

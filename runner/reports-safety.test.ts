@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../core/config.ts';
+import { SentinelError } from '../core/errors.ts';
 import { SIGN_IN_LIMIT } from '../core/sign-in-limit.ts';
 import { startStack, type RunningStack } from '../fixtures/stack/index.ts';
 import type { BrowserRunCleanup } from './cleanup.ts';
@@ -20,6 +21,8 @@ import { REPO_ROOT, envFromStackInfo } from './embedded-stack.ts';
 import { grepFor, grepInvertFor, playwrightCliPath, runBrowserChecks } from './playwright.ts';
 import { BASE_ENV } from './test-support/config.ts';
 import { runCli } from './test-support/cli.ts';
+import { startMonitor } from './monitor/index.ts';
+import { passed, testConfig } from './monitor/test-support/fakes.ts';
 
 /** What sentinel leaves in a reports folder it created, and what a file that could not be scrubbed becomes. */
 const REPORTS_MARKER = '.sentinel-reports';
@@ -56,6 +59,16 @@ describe('a reports folder sentinel did not create', () => {
       expect(await readFile(join(foreign, name), 'utf8')).toBe(text);
       expect((await stat(join(foreign, name))).mtimeMs).toBe(before[index]);
     }
+  });
+
+  test('the monitor with browser checks refuses such a folder at start, and leaves it as it was', async () => {
+    const foreign = await tempDir('sentinel-foreign-monitor-');
+    await writeFile(join(foreign, 'notes.txt'), 'my notes');
+    const config = testConfig({ reportsDir: foreign, checks: ['e2e-login'] });
+    const error = await startMonitor(config, { runProbe: async (id) => passed(id), runBrowser: async (_c, _e, o) => o.checks.map((id) => passed(id)), log: () => undefined }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SentinelError);
+    expect((error as Error).message).toContain(`refusing to write into ${foreign}`);
+    expect(await readdir(foreign)).toEqual(['notes.txt']);
   });
 });
 

@@ -5,6 +5,7 @@
  * `startMonitor` returns a handle (tests); `runMonitor` is what the CLI calls: it runs until
  * SIGTERM/SIGINT, shuts down within 10 s and resolves 0.
  */
+import { join } from 'node:path';
 import { Registry, type RegistryContentType } from 'prom-client';
 import { collectSecrets, type Config } from '../../core/config.ts';
 import { SentinelError } from '../../core/errors.ts';
@@ -97,13 +98,14 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
   const runProbe = options.runProbe ?? (await defaultRunProbe());
   const runBrowser = options.runBrowser ?? (await defaultRunBrowser());
   const env = options.env ?? Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('SENTINEL_')));
-  // Browser runs write (and scrub) <reportsDir>/monitor: refused at start when sentinel may not write there.
-  const reportsDir = claimReportsSubdir(claimReportsDir(config.reportsDir), 'monitor');
   const startedAtMs = Date.now();
 
   const selection = selectChecks({ mode: 'monitor', config, embedded: options.embedded ?? false });
   const probes = selection.run.filter((id): id is ProbeCheckId => isProbeId(id));
   const browser = selection.run.filter((id): id is BrowserCheckId => !isProbeId(id));
+  // Browser runs write (and scrub) <reportsDir>/monitor: refused at start when sentinel may not write
+  // there (core/reports-dir.ts). A monitor of probes alone writes no reports.
+  const reportsDir = browser.length > 0 ? claimReportsSubdir(claimReportsDir(config.reportsDir), 'monitor') : join(config.reportsDir, 'monitor');
   // not_selected checks are not this monitor's business; not_configured / not_permitted ones show as skipped.
   const notRun = selection.skipped.filter((r) => r.reason !== 'not_selected');
   const schedules = { probes: config.monitor.probeSchedule, browser: config.monitor.browserSchedule, ...(config.monitor.deployPollSchedule ? { deploys: config.monitor.deployPollSchedule } : {}) };

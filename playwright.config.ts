@@ -2,18 +2,21 @@
  * Playwright configuration of the browser checks (architecture §3): everything comes from the
  * suite's one config (core/config.ts via SENTINEL_* variables); nothing target-specific lives here.
  * Projects: `setup` signs the test users in once, `checks` runs the three independent checks on
- * that state, `disruptive` (the redeploy) runs after them so it never overlaps another spec.
+ * that state, `end-sessions` (the setup's teardown) ends those sessions after them, `disruptive` (the
+ * redeploy) runs after the checks so it never overlaps another spec.
  */
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { browserTrust, resolveBrowser } from './core/browser.ts';
+import { claimReportsDir } from './core/reports-dir.ts';
 import { AUTH_DIR, loadSentinelConfig, reportsDirOf } from './e2e/support/config.ts';
 import { guardAgainstOrphaning } from './e2e/support/orphan-guard.ts';
 
 guardAgainstOrphaning();
 const sentinel = loadSentinelConfig();
 const browser = resolveBrowser(sentinel);
-const reportsDir = reportsDirOf(sentinel);
+// sentinel's own folder, never one it did not create (core/reports-dir.ts); a runner has claimed it already
+const reportsDir = claimReportsDir(reportsDirOf(sentinel));
 // Chromium verifies certificates, trusting its roots plus exactly the configured CA (core/browser.ts).
 // The home lives in the run's state folder, deleted with it.
 const caCertPath = sentinel.tls.caCertPath ? path.resolve(sentinel.tls.caCertPath) : undefined;
@@ -54,7 +57,9 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'setup', testMatch: /auth\.setup\.ts$/ },
+    // `end-sessions` ends the stored sessions once every spec that uses them is done, pass or fail.
+    { name: 'setup', testMatch: /auth\.setup\.ts$/, teardown: 'end-sessions' },
+    { name: 'end-sessions', testMatch: /auth\.teardown\.ts$/ },
     { name: 'checks', testMatch: /specs\/(login|admin-crud|sign-out)\.spec\.ts$/, dependencies: ['setup'] },
     { name: 'disruptive', testMatch: /specs\/session-redeploy\.spec\.ts$/, dependencies: ['checks'] },
   ],

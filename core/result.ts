@@ -124,6 +124,10 @@ export interface RunSummary {
   durationMs: number;
   checks: CheckResult[];
   totals: RunTotals;
+  /** Runs with browser checks: what scrubbing the reports did (runner/cleanup.ts). */
+  scrub?: { filesRewritten: number; filesReplaced: string[]; artifactsDropped?: string };
+  /** Runs with browser checks: test users' sessions the runner still had to sign out, and those left. */
+  sessions?: { endedByRunner: string[]; notEnded: string[] };
 }
 
 export function totalsOf(checks: readonly CheckResult[]): RunTotals {

@@ -4,50 +4,59 @@
  * the HTML report embeds its data as a base64 zip; none of that can be switched off, so every text
  * file, every zip entry (nested zips too) and every embedded zip is rewritten through the redactor.
  * Binary entries (screenshots, video) are left as they are: they hold pixels, not text.
+ *
+ * It fails closed: a file it cannot prove clean (an unreadable file, a zip or zip entry that does not
+ * inflate) is replaced by a short placeholder, or removed when even that fails, and listed in the
+ * summary. A folder it cannot read is an error, and it scrubs only a folder sentinel created
+ * (core/reports-dir.ts), so a misdirected SENTINEL_REPORTS_DIR never rewrites unrelated files.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { lstat, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { unzipSync, zipSync, type Zippable } from 'fflate';
+import { SentinelError } from './errors.ts';
 import type { Redactor } from './redact.ts';
-
-/** Minimal shapes of the yauzl/yazl builds bundled with playwright-core (no own dependency). */
-interface ZipEntry {
-  fileName: string;
-}
-interface ZipReader {
-  on(event: 'entry', listener: (entry: ZipEntry) => void): void;
-  on(event: 'end', listener: () => void): void;
-  on(event: 'error', listener: (error: Error) => void): void;
-  readEntry(): void;
-  openReadStream(entry: ZipEntry, callback: (error: Error | null, stream?: NodeJS.ReadableStream) => void): void;
-}
-interface ZipWriter {
-  addBuffer(buffer: Buffer, name: string, options?: { compress?: boolean }): void;
-  end(): void;
-  outputStream: NodeJS.ReadableStream;
-}
-interface ZipLibs {
-  yauzl: { fromBuffer(buffer: Buffer, options: { lazyEntries: boolean }, callback: (error: Error | null, zip?: ZipReader) => void): void };
-  yazl: { ZipFile: new () => ZipWriter };
-}
-
-const require = createRequire(import.meta.url);
-let zipLibs: ZipLibs | undefined;
-function zips(): ZipLibs {
-  zipLibs ??= require('playwright-core/lib/utilsBundle') as ZipLibs;
-  return zipLibs;
-}
+import { assertReportsDir } from './reports-dir.ts';
 
 export interface ScrubSummary {
   filesScanned: number;
   filesRewritten: number;
   zipEntriesRewritten: number;
+  /** Files (relative to the scrubbed folder) that could not be scrubbed: replaced by a placeholder or removed. */
+  filesReplaced: string[];
 }
+
+/** What a run's scrubbing did, as summary.json reports it (paths relative to the reports folder). */
+export interface ScrubReport {
+  filesRewritten: number;
+  /** files that could not be scrubbed: replaced by a placeholder or removed */
+  filesReplaced: string[];
+  /** why the browser artifacts (traces, screenshots, HTML report) were removed, when they were */
+  artifactsDropped?: string;
+}
+
+/** The file system calls scrubbing makes; replaceable so tests can make one of them fail. */
+export interface ScrubIo {
+  readdir(dir: string): Promise<Array<{ name: string; isDirectory(): boolean; isFile(): boolean }>>;
+  readFile(file: string): Promise<Buffer>;
+  writeFile(file: string, data: Buffer | string): Promise<void>;
+  rm(file: string): Promise<void>;
+}
+
+const NODE_IO: ScrubIo = {
+  readdir: (dir) => readdir(dir, { withFileTypes: true }),
+  readFile: (file) => readFile(file),
+  writeFile: (file, data) => writeFile(file, data),
+  rm: (file) => rm(file, { force: true }),
+};
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const EMPTY_ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 /** The HTML report carries its data as `data:application/zip;base64,…` inside index.html (global: use with matchAll). */
 export const EMBEDDED_ZIP = /data:application\/zip;base64,([A-Za-z0-9+/=]+)/g;
+/** First line of the text that takes the place of a file that could not be scrubbed. */
+export const PLACEHOLDER_PREFIX = 'sentinel: this file was removed because it could not be scrubbed of secrets';
+/** Where Playwright writes traces/screenshots and its HTML report, below a run's reports folder (playwright.config.ts). */
+export const BROWSER_ARTIFACT_DIRS = ['test-results', 'playwright-report'] as const;
 
 export function isZip(buffer: Buffer): boolean {
   return buffer.subarray(0, 4).equals(ZIP_MAGIC) || buffer.subarray(0, 4).equals(EMPTY_ZIP_MAGIC);
@@ -60,62 +69,31 @@ function asText(buffer: Buffer): string | undefined {
   return text.includes('\uFFFD') && !buffer.includes(Buffer.from('\uFFFD')) ? undefined : text;
 }
 
-function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
+/** Every file entry of a zip (folders skipped), uncompressed, in archive order; throws on a zip or entry that does not inflate. */
+export function readZip(buffer: Buffer): Array<{ name: string; data: Buffer }> {
+  const order: string[] = [];
+  const files = unzipSync(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), {
+    filter: (file) => {
+      order.push(file.name);
+      return !file.name.endsWith('/');
+    },
   });
+  return order.filter((name) => !name.endsWith('/')).map((name) => ({ name, data: Buffer.from(files[name]!) }));
 }
 
-/** Every file entry of a zip (folders skipped), uncompressed, in archive order. */
-export async function readZip(buffer: Buffer): Promise<Array<{ name: string; data: Buffer }>> {
-  const zip = await new Promise<ZipReader>((resolve, reject) =>
-    zips().yauzl.fromBuffer(buffer, { lazyEntries: true }, (error, file) => (error || !file ? reject(error ?? new Error('unreadable zip')) : resolve(file))),
-  );
-  return new Promise((resolve, reject) => {
-    const entries: Array<{ name: string; data: Buffer }> = [];
-    zip.on('error', reject);
-    zip.on('end', () => resolve(entries));
-    zip.on('entry', (entry) => {
-      if (entry.fileName.endsWith('/')) {
-        zip.readEntry();
-        return;
-      }
-      zip.openReadStream(entry, (error, stream) => {
-        if (error || !stream) {
-          reject(error ?? new Error(`cannot read ${entry.fileName}`));
-          return;
-        }
-        streamToBuffer(stream)
-          .then((data) => {
-            entries.push({ name: entry.fileName, data });
-            zip.readEntry();
-          })
-          .catch(reject);
-      });
-    });
-    zip.readEntry();
-  });
-}
-
-async function writeZip(entries: ReadonlyArray<{ name: string; data: Buffer }>): Promise<Buffer> {
-  const zip = new (zips().yazl.ZipFile)();
-  for (const entry of entries) zip.addBuffer(entry.data, entry.name);
-  const done = streamToBuffer(zip.outputStream);
-  zip.end();
-  return done;
+export function writeZip(entries: ReadonlyArray<{ name: string; data: Buffer }>): Buffer {
+  const zippable: Zippable = {};
+  for (const entry of entries) zippable[entry.name] = new Uint8Array(entry.data);
+  return Buffer.from(zipSync(zippable));
 }
 
 /** Redacts one blob; returns undefined when nothing changed. */
-async function scrubBuffer(buffer: Buffer, redactor: Redactor, summary: ScrubSummary): Promise<Buffer | undefined> {
+function scrubBuffer(buffer: Buffer, redactor: Redactor, summary: ScrubSummary): Buffer | undefined {
   if (isZip(buffer)) {
-    const entries = await readZip(buffer);
     let changed = false;
     const out: Array<{ name: string; data: Buffer }> = [];
-    for (const entry of entries) {
-      const scrubbed = await scrubBuffer(entry.data, redactor, summary);
+    for (const entry of readZip(buffer)) {
+      const scrubbed = scrubBuffer(entry.data, redactor, summary);
       if (scrubbed) {
         changed = true;
         summary.zipEntriesRewritten += 1;
@@ -127,48 +105,126 @@ async function scrubBuffer(buffer: Buffer, redactor: Redactor, summary: ScrubSum
   const text = asText(buffer);
   if (text === undefined) return undefined;
   let result = text;
-  const embedded = [...text.matchAll(EMBEDDED_ZIP)];
-  for (const match of embedded) {
-    const inner = await scrubBuffer(Buffer.from(match[1]!, 'base64'), redactor, summary);
+  for (const match of text.matchAll(EMBEDDED_ZIP)) {
+    const inner = scrubBuffer(Buffer.from(match[1]!, 'base64'), redactor, summary);
     if (inner) result = result.replace(match[1]!, inner.toString('base64'));
   }
   result = redactor(result);
   return result === text ? undefined : Buffer.from(result, 'utf8');
 }
 
-async function* walk(dir: string): AsyncGenerator<string> {
+function reasonOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code === 'string') return code;
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 120);
+}
+
+function unreadable(where: string, error: unknown): SentinelError {
+  return new SentinelError('environment', `sentinel: cannot scrub the reports: ${where} cannot be read (${reasonOf(error)})`, { cause: error });
+}
+
+/** Every entry under `dir`, depth first; a folder that cannot be listed is an error, never skipped. */
+async function* walk(root: string, dir: string, io: ScrubIo): AsyncGenerator<{ file: string; regular: boolean }> {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
+    entries = await io.readdir(dir);
+  } catch (error) {
+    throw unreadable(dir === root ? `the reports folder ${root}` : path.relative(root, dir), error);
   }
-  for (const entry of entries) {
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(full);
-    else if (entry.isFile()) yield full;
+    if (entry.isDirectory()) yield* walk(root, full, io);
+    else yield { file: full, regular: entry.isFile() };
   }
 }
 
-/** Rewrites every file under `dir` that holds a secret the redactor knows or recognises. */
-export async function scrubReports(dir: string, redactor: Redactor): Promise<ScrubSummary> {
-  const summary: ScrubSummary = { filesScanned: 0, filesRewritten: 0, zipEntriesRewritten: 0 };
-  for await (const file of walk(dir)) {
+/**
+ * Rewrites every file under `dir` that holds a secret the redactor knows or recognises; replaces the
+ * ones it cannot read or parse. Refuses a folder without the reports marker; a missing folder has
+ * nothing to scrub.
+ */
+export async function scrubReports(dir: string, redactor: Redactor, io: ScrubIo = NODE_IO): Promise<ScrubSummary> {
+  const summary: ScrubSummary = { filesScanned: 0, filesRewritten: 0, zipEntriesRewritten: 0, filesReplaced: [] };
+  const exists = await lstat(dir).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw unreadable(`the reports folder ${dir}`, error);
+    },
+  );
+  if (!exists) return summary;
+  assertReportsDir(dir);
+  const replace = async (file: string, why: string, { writable = true } = {}) => {
+    const relative = path.relative(dir, file);
+    summary.filesReplaced.push(relative);
+    try {
+      if (writable) {
+        await io.writeFile(file, `${PLACEHOLDER_PREFIX} (${why}).\n`);
+        return;
+      }
+    } catch {
+      // not even writable: remove it instead
+    }
+    try {
+      await io.rm(file);
+    } catch (error) {
+      throw new SentinelError('environment', `sentinel: cannot scrub the reports: ${relative} can neither be scrubbed nor removed (${reasonOf(error)})`, { cause: error });
+    }
+  };
+  for await (const { file, regular } of walk(dir, dir, io)) {
     summary.filesScanned += 1;
-    const buffer = await readFile(file);
+    // A link, pipe or socket: nothing Playwright writes, and nothing whose content can be vouched for.
+    // Removed, never written: writing would follow a link out of the folder or block on a pipe.
+    if (!regular) {
+      await replace(file, 'not a regular file', { writable: false });
+      continue;
+    }
+    let buffer: Buffer;
+    try {
+      buffer = await io.readFile(file);
+    } catch (error) {
+      await replace(file, `unreadable: ${reasonOf(error)}`);
+      continue;
+    }
+    if (buffer.subarray(0, PLACEHOLDER_PREFIX.length).toString('utf8') === PLACEHOLDER_PREFIX) continue;
     let scrubbed: Buffer | undefined;
     try {
-      scrubbed = await scrubBuffer(buffer, redactor, summary);
-    } catch {
-      // A zip that cannot be read cannot be proven clean: drop its content rather than keep a secret.
-      scrubbed = isZip(buffer) ? Buffer.alloc(0) : undefined;
+      if (file.endsWith('.zip') && !isZip(buffer)) throw new Error('not a zip archive');
+      scrubbed = scrubBuffer(buffer, redactor, summary);
+    } catch (error) {
+      await replace(file, `unreadable: ${reasonOf(error)}`);
+      continue;
     }
-    if (scrubbed) {
-      await writeFile(file, scrubbed);
+    if (!scrubbed) continue;
+    try {
+      await io.writeFile(file, scrubbed);
       summary.filesRewritten += 1;
+    } catch (error) {
+      await replace(file, `cannot be rewritten: ${reasonOf(error)}`);
     }
   }
   return summary;
+}
+
+/**
+ * Removes a run's browser artifacts (traces, screenshots, the HTML report) when their secrets cannot
+ * be known, e.g. the session-token recorder failed. Returns the folders removed (relative to `dir`).
+ */
+export async function dropBrowserArtifacts(dir: string): Promise<string[]> {
+  assertReportsDir(dir);
+  const removed: string[] = [];
+  for (const name of BROWSER_ARTIFACT_DIRS) {
+    const target = path.join(dir, name);
+    const present = await lstat(target).then(() => true, () => false);
+    if (!present) continue;
+    try {
+      await rm(target, { recursive: true, force: true });
+    } catch (error) {
+      throw new SentinelError('environment', `sentinel: cannot remove ${target} (${reasonOf(error)}); its artifacts cannot be vouched for`, { cause: error });
+    }
+    removed.push(name);
+  }
+  return removed;
 }
 
 /**

@@ -16,10 +16,10 @@ import type { Redactor } from '../core/redact.ts';
 import { safeTarget } from '../core/redact.ts';
 import { networkFailureIn } from '../core/network-errors.ts';
 import { BROWSER_CHECK_IDS, isReason, isWarning, type BrowserCheckId, type CheckResult, type Reason, type Warning } from '../core/result.ts';
-import { scrubReports } from '../core/scrub.ts';
 import { CHECK_ANNOTATION, OBSERVATIONS_ATTACHMENT, REASON_ANNOTATION, SETUP_ANNOTATION, SIGN_IN_WAIT_ANNOTATION, WARNING_ANNOTATION } from './support/check.ts';
 import { loadSentinelConfig, reportsDirOf } from './support/config.ts';
-import { runRedactor } from './support/redaction.ts';
+import { runRedactor, scrubRunReports } from './support/redaction.ts';
+import { UNRECORDED_ANNOTATION } from './support/secrets.ts';
 
 export const E2E_RESULTS_FILE = 'e2e-results.json';
 
@@ -216,6 +216,7 @@ export default class SentinelReporter implements Reporter {
 
   async onExit(): Promise<void> {
     if (!this.sentinel) return;
-    await scrubReports(reportsDirOf(this.sentinel), this.redact);
+    const unrecorded = (this.root?.allTests() ?? []).flatMap((test) => test.results.flatMap((result) => annotationsOf(test, result).filter((a) => a.type === UNRECORDED_ANNOTATION).map((a) => `${test.title}: ${a.description ?? 'unknown'}`)));
+    await scrubRunReports(this.sentinel, unrecorded);
   }
 }

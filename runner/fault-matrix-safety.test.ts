@@ -2,7 +2,8 @@
  * Production safety of the mutating check (issue 7, item 6), checked in the database: with
  * `app-crud-500`, and with a run SIGKILLed in the middle of the CRUD spec after its bot was created,
  * no bot with the run's prefix remains after the cleanup and the next run's sweep; and a killed run leaves
- * no Playwright process and, by the next run at the latest, no signed-in state behind.
+ * no Playwright process and, by the next run at the latest, no signed-in state and no stored session
+ * (signed out in the app, checked in its `sessions` table) behind.
  *
  * How a killed run leaves a bot: the bot janitor (e2e/fixtures.ts) deletes after the test, and a
  * SIGKILL of Playwright (OOM killer, cancelled CI job) never reaches it. The next run's CRUD spec
@@ -43,6 +44,22 @@ async function withDb<T>(databaseUrl: string, work: (client: pg.Client) => Promi
 
 async function botsWithPrefix(databaseUrl: string, prefix: string): Promise<string[]> {
   return withDb(databaseUrl, async (client) => (await client.query<{ name: string }>('select name from gadgetbots where name like $1 order by name', [`${prefix}-%`])).rows.map((r) => r.name));
+}
+
+/** Session tokens of the stored sign-ins in a run's state folder (user-<n>.json, Playwright storage state). */
+async function storedSessionTokens(stateDir: string): Promise<string[]> {
+  const tokens: string[] = [];
+  for (const name of (await readdir(stateDir)).filter((f) => /^user-\d+\.json$/.test(f))) {
+    const state = JSON.parse(await readFile(join(stateDir, name), 'utf8')) as { cookies: Array<{ name: string; value: string }> };
+    const cookie = state.cookies.find((c) => /better-auth\.session_token$/.test(c.name));
+    if (cookie) tokens.push(decodeURIComponent(cookie.value).split('.')[0]!);
+  }
+  return tokens;
+}
+
+/** How many of these sessions the app's database still holds. */
+async function liveSessions(databaseUrl: string, tokens: readonly string[]): Promise<number> {
+  return withDb(databaseUrl, async (client) => Number((await client.query<{ n: string }>('select count(*) as n from sessions where token = any($1)', [tokens])).rows[0]!.n));
 }
 
 /** Polls `condition` every 100 ms until it holds; throws at the deadline. */
@@ -153,10 +170,15 @@ describe('no bot with the run prefix survives (checked in the database)', () => 
     const stateDir = await stateDirOf(playwright);
     // once a user is signed in, the folder holds session cookies: the case that must not stay behind
     await waitFor('a signed-in storage state', async () => ((await readdir(stateDir).catch(() => [] as string[])).some((f) => /^user-\d\.json$/.test(f)) ? true : undefined), 90_000);
+    const stored = await storedSessionTokens(stateDir);
+    expect(await liveSessions(stack.info.databaseUrl, stored)).toBe(stored.length);
     process.kill(run.child.pid!, 'SIGKILL');
     await run.exit;
-    await waitFor('the Playwright process group is gone', async () => (groupAlive(playwright) ? undefined : true), 10_000);
+    await waitFor('the Playwright process group is gone', async () => (groupAlive(playwright) ? undefined : true), 20_000);
     expect(existsSync(stateDir)).toBe(false);
+    // e2e/support/orphan-guard.ts signed the stored sessions out before it removed them
+    expect(stored.length).toBeGreaterThan(0);
+    expect(await liveSessions(stack.info.databaseUrl, stored)).toBe(0);
   }, 180_000);
 
   test('a run SIGKILLed mid-CRUD leaves its bot; the next run (after sweepAfterMinutes) sweeps it', async () => {
@@ -180,10 +202,17 @@ describe('no bot with the run prefix survives (checked in the database)', () => 
     await withDb(databaseUrl, (client) => client.query(`update gadgetbots set created_at = now() - make_interval(mins => $2::int) where name like $1`, [`${prefix}-%`, sweepAfterMinutes + 1]));
 
     expect(existsSync(killedStateDir), 'nothing ran to remove the killed run\'s signed-in state').toBe(true);
+    const stored = await storedSessionTokens(killedStateDir);
+    expect(stored.length).toBeGreaterThan(0);
+    expect(await liveSessions(databaseUrl, stored), 'nothing ran to sign the killed run\'s sessions out').toBe(stored.length);
     const next = await runCrud(stack.info, prefix);
-    expect(await next.exit).toBe(0);
-    expect(existsSync(killedStateDir), 'the next run removes it').toBe(false);
+    const nextExit = await next.exit;
     const crud = await crudResult(next.reportsDir);
+    expect(nextExit, JSON.stringify(crud)).toBe(0);
+    expect(existsSync(killedStateDir), 'the next run removes it').toBe(false);
+    expect(await liveSessions(databaseUrl, stored), 'the next run signs them out first').toBe(0);
+    const nextSummary = JSON.parse(await readFile(join(next.reportsDir, 'summary.json'), 'utf8')) as { sessions?: { endedByRunner: string[] } };
+    expect(nextSummary.sessions?.endedByRunner).toEqual(expect.arrayContaining(["user 1's stored session (of an earlier run that was killed)"]));
     expect({ status: crud.status, swept: crud.observations?.sweptLeftovers }).toEqual({ status: 'passed', swept: 1 });
     expect(await botsWithPrefix(databaseUrl, prefix)).toEqual([]);
   }, 240_000);

@@ -3,10 +3,14 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { INTERNAL_VARIABLES } from '../core/config.ts';
 import { SentinelError } from '../core/errors.ts';
 import type { CheckResult } from '../core/result.ts';
 import { childEnv, errorLine, grepFor, grepInvertFor, removeOrphanedStateDirs, runBrowserChecks } from './playwright.ts';
 import { BASE_ENV, configFrom } from './test-support/config.ts';
+import { writeSessionTarget } from '../core/sign-out.ts';
+import { startBetterAuthFake, storedStateFor } from '../core/test-support/better-auth-fake.ts';
+import { cleanupLines, type BrowserRunCleanup } from './cleanup.ts';
 
 let dir: string;
 const config = () => configFrom({ ...BASE_ENV, SENTINEL_REPORTS_DIR: join(dir, 'reports') });
@@ -25,6 +29,21 @@ beforeAll(async () => {
      writeFileSync(dir + '/e2e-results.json', JSON.stringify([
        { id: 'e2e-login', kind: 'browser', status: 'failed', reason: 'assertion', message: 'typed ' + process.env.SENTINEL_PASSWORD, startedAt: new Date().toISOString(), durationMs: 1200 },
      ]));`,
+  );
+  // A run whose teardown did not end user 1's session and whose recorder failed once; it left a
+  // trace, and the reports folder holds a zip that is not one.
+  await writeFile(
+    join(dir, 'leaving-playwright.mjs'),
+    `import { mkdirSync, writeFileSync } from 'node:fs';
+     const dir = process.env.SENTINEL_REPORTS_DIR;
+     const state = process.env._SENTINEL_STATE_DIR;
+     const url = new URL(JSON.parse(process.env.FAKE_APP_STATE).appUrl);
+     writeFileSync(state + '/user-1.json', JSON.stringify({ cookies: [{ name: 'better-auth.session_token', value: 'leftAAAAAAAAAAAAAAAA.sig', domain: url.hostname, path: '/' }], origins: [] }));
+     writeFileSync(state + '/recorder-failures.jsonl', JSON.stringify({ test: 'e2e-login: sign in', why: 'the context\\'s cookies were not recorded: Target closed' }) + '\\n');
+     mkdirSync(dir + '/test-results/t', { recursive: true });
+     writeFileSync(dir + '/test-results/t/trace.zip', 'PK\\u0003\\u0004 unrecorded secrets');
+     writeFileSync(dir + '/stale.zip', 'PK\\u0003\\u0004 corrupt');
+     writeFileSync(dir + '/e2e-results.json', JSON.stringify([{ id: 'e2e-login', kind: 'browser', status: 'passed', startedAt: new Date().toISOString(), durationMs: 1000 }]));`,
   );
   // Hangs, with a grandchild in the same process group, until killed.
   await writeFile(
@@ -93,7 +112,7 @@ describe('runBrowserChecks', () => {
     expect(trace).toBe('filled password [REDACTED]');
     const envKeys = JSON.parse(await readFile(join(dir, 'reports', 'env.json'), 'utf8')) as string[];
     expect(envKeys.filter((k) => !k.startsWith('SENTINEL_')).sort()).toEqual(
-      ['FORCE_COLOR', 'HOME', 'PATH', ...['TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'CI', 'GITHUB_ACTIONS', 'PLAYWRIGHT_BROWSERS_PATH'].filter((k) => process.env[k] !== undefined)].sort(),
+      ['FORCE_COLOR', 'HOME', 'PATH', ...Object.values(INTERNAL_VARIABLES), ...['TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'CI', 'GITHUB_ACTIONS', 'PLAYWRIGHT_BROWSERS_PATH'].filter((k) => process.env[k] !== undefined)].sort(),
     );
   });
 
@@ -134,8 +153,58 @@ describe('runBrowserChecks', () => {
     expect(results[0]).toMatchObject({ status: 'failed', reason: 'unexpected', message: 'no result from Playwright: the run was interrupted' });
   });
 
+  test('stored sessions left by the run are signed out and reported; unrecorded secrets drop the artifacts; an unscrubbable file is replaced', async () => {
+    const app = await startBetterAuthFake();
+    try {
+      app.sessions.add('leftAAAAAAAAAAAAAAAA');
+      const reportsDir = join(dir, 'reports-leaving');
+      const cleanups: BrowserRunCleanup[] = [];
+      const results = await runBrowserChecks(configFrom({ ...BASE_ENV, SENTINEL_APP_URL: app.url }), { ...BASE_ENV, SENTINEL_APP_URL: app.url }, {
+        checks: ['e2e-login'],
+        reportsDir,
+        onCleanup: (cleanup) => void cleanups.push(cleanup),
+        command: { file: process.execPath, args: ['-e', `process.env.FAKE_APP_STATE = JSON.stringify({ appUrl: ${JSON.stringify(app.url)} }); await import(${JSON.stringify(join(dir, 'leaving-playwright.mjs'))});`, '--input-type=module'] },
+      });
+      expect(results.map((r) => r.status)).toEqual(['passed']); // the check's result stays what it was
+      expect(app.sessions.size).toBe(0);
+      expect(cleanups).toEqual([
+        {
+          scrub: {
+            filesRewritten: 0,
+            filesReplaced: ['stale.zip'],
+            artifactsDropped: "the session-token recorder failed, so traces, screenshots and the HTML report were removed (e2e-login: sign in: the context's cookies were not recorded: Target closed)",
+          },
+          sessions: [{ who: "user 1's stored session", ended: true }],
+        },
+      ]);
+      expect((await readdir(reportsDir)).sort()).toEqual(['.sentinel-reports', 'e2e-results.json', 'stale.zip']);
+      expect(cleanupLines(cleanups[0]!)).toEqual([
+        'sentinel: replaced 1 report file(s) that could not be scrubbed of secrets: stale.zip',
+        "sentinel: the session-token recorder failed, so traces, screenshots and the HTML report were removed (e2e-login: sign in: the context's cookies were not recorded: Target closed)",
+        "sentinel: the Playwright run left user 1's stored session signed in (its teardown did not end it); signed out now",
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('a reports folder sentinel did not create is refused before Playwright starts, and left as it was', async () => {
+    const foreign = join(dir, 'foreign');
+    await mkdir(foreign);
+    await writeFile(join(foreign, 'notes.txt'), `keep ${BASE_ENV.SENTINEL_PASSWORD}`);
+    const error = await runBrowserChecks(config(), { ...BASE_ENV }, {
+      checks: ['e2e-login'],
+      reportsDir: foreign,
+      command: { file: process.execPath, args: [join(dir, 'fake-playwright.mjs')] },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SentinelError);
+    expect(await readdir(foreign)).toEqual(['notes.txt']);
+    expect(await readFile(join(foreign, 'notes.txt'), 'utf8')).toBe(`keep ${BASE_ENV.SENTINEL_PASSWORD}`);
+  });
+
   test('no browser is an exit-2 SentinelError before anything is spawned', async () => {
-    const error = await runBrowserChecks(config(), { ...BASE_ENV, SENTINEL_CHROMIUM: join(dir, 'no-such-chromium') }, {
+    const noChromium = { ...BASE_ENV, SENTINEL_CHROMIUM: join(dir, 'no-such-chromium') };
+    const error = await runBrowserChecks(configFrom(noChromium), noChromium, {
       checks: ['e2e-login'],
       reportsDir: join(dir, 'reports-nobrowser'),
     }).catch((e: unknown) => e);
@@ -161,9 +230,33 @@ describe('removeOrphanedStateDirs', () => {
       const names = [`sentinel-e2e-state-${gone}-abc123`, `sentinel-e2e-state-${process.pid}-def456`, 'sentinel-e2e-state-notapid', 'unrelated'];
       for (const name of names) await mkdir(join(dir, name));
       await writeFile(join(dir, names[0]!, 'user-1.json'), '{"cookies":[]}');
-      expect(await removeOrphanedStateDirs(dir)).toEqual([names[0]]);
+      expect((await removeOrphanedStateDirs(dir)).removed).toEqual([names[0]]);
       expect((await readdir(dir)).sort()).toEqual(names.slice(1).sort());
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('signs the stored sessions of a killed run out first, against the app that run wrote down, and hands on its sign-ins', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sentinel-orphans-'));
+    const app = await startBetterAuthFake();
+    try {
+      app.sessions.add('killedBBBBBBBBBBBBBBB');
+      const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+      const stateDir = join(dir, `sentinel-e2e-state-${gone}-xyz789`);
+      await mkdir(stateDir);
+      await writeSessionTarget(stateDir, { appUrl: app.url, timeoutMs: 5_000 });
+      await writeFile(join(stateDir, 'user-2.json'), JSON.stringify(storedStateFor('killedBBBBBBBBBBBBBBB')));
+      const signedInAt = Date.now() - 2_000;
+      await writeFile(join(stateDir, 'sign-ins.json'), JSON.stringify([signedInAt]));
+      const { removed, sessions, signIns } = await removeOrphanedStateDirs(dir, app.url);
+      expect(removed).toEqual([`sentinel-e2e-state-${gone}-xyz789`]);
+      // its sign-ins still count against the app's limiter: the next run's pacer gets them
+      expect(signIns).toEqual([signedInAt]);
+      expect(sessions).toEqual([{ who: "user 2's stored session (of an earlier run that was killed)", ended: true }]);
+      expect(app.sessions.size).toBe(0);
+    } finally {
+      await app.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

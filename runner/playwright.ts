@@ -14,8 +14,12 @@ import type { Config } from '../core/config.ts';
 import { SentinelError } from '../core/errors.ts';
 import { INTERNAL_VARIABLES, collectSecrets } from '../core/config.ts';
 import { createRedactor } from '../core/redact.ts';
-import { scrubReports, secretVariants } from '../core/scrub.ts';
+import { claimReportsDir, claimReportsSubdir } from '../core/reports-dir.ts';
+import { readJsonLines, stateFile } from '../core/run-state.ts';
+import { dropBrowserArtifacts, scrubReports, secretVariants, type ScrubReport } from '../core/scrub.ts';
+import { endStoredSessions, readSessionTarget, writeSessionTarget, type SessionOutcome } from '../core/sign-out.ts';
 import { isCheckId, type BrowserCheckId, type CheckResult } from '../core/result.ts';
+import { mergeCleanups, mergeScrubReports, type BrowserRunCleanup } from './cleanup.ts';
 import { REPO_ROOT } from './embedded-stack.ts';
 
 export const E2E_RESULTS_FILE = 'e2e-results.json';
@@ -32,6 +36,8 @@ export interface RunBrowserChecksOptions {
   priorSignIns?: readonly number[];
   /** Called once at the end with the times of every sign-in known (prior ones and the run's own). */
   onSignIns?: (times: number[]) => void;
+  /** Called once at the end with how scrubbing went and the sessions left signed in (runner/cleanup.ts). */
+  onCleanup?: (cleanup: BrowserRunCleanup) => void;
   /** Playwright workers (the monitor runs one flow at a time); default the config's. */
   workers?: number;
   /**
@@ -136,19 +142,23 @@ export async function runBrowserChecks(
   const independent = checks.filter((id) => id !== 'e2e-session-redeploy');
   const disruptive = checks.filter((id) => id === 'e2e-session-redeploy');
   const results: CheckResult[] = [];
+  const cleanups: BrowserRunCleanup[] = [];
   let signIns = [...(options.priorSignIns ?? [])];
   if (independent.length > 0) {
     const run = await runPlaywright(config, env, { ...options, priorSignIns: signIns }, independent, { subdir: '' });
     results.push(...run.results);
+    cleanups.push(run.cleanup);
     signIns = run.signIns;
   }
   if (disruptive.length > 0 && !options.signal?.aborted) {
     // the second run paces its sign-in against the first run's (Better Auth's limiter outlives a run)
     const run = await runPlaywright(config, env, { ...options, priorSignIns: signIns }, disruptive, { subdir: DISRUPTIVE_SUBDIR, project: 'disruptive' });
     results.push(...run.results);
+    cleanups.push(run.cleanup);
     signIns = run.signIns;
   }
   options.onSignIns?.(signIns);
+  options.onCleanup?.(mergeCleanups(cleanups));
   return checks.map((id) => results.find((r) => r.id === id)!);
 }
 
@@ -161,15 +171,20 @@ async function runPlaywright(
   options: RunBrowserChecksOptions,
   checks: BrowserCheckId[],
   phase: { subdir: string; project?: string },
-): Promise<{ results: CheckResult[]; signIns: number[] }> {
-  const reportsRoot = resolve(options.reportsDir);
-  const reportsDir = phase.subdir ? join(reportsRoot, phase.subdir) : reportsRoot;
+): Promise<{ results: CheckResult[]; signIns: number[]; cleanup: BrowserRunCleanup }> {
+  // Nothing is written or scrubbed in a folder sentinel did not create (core/reports-dir.ts).
+  const reportsRoot = claimReportsDir(options.reportsDir);
+  const reportsDir = phase.subdir ? claimReportsSubdir(reportsRoot, phase.subdir) : reportsRoot;
   const resultsFile = join(reportsDir, E2E_RESULTS_FILE);
   await rm(resultsFile, { force: true });
-  await removeOrphanedStateDirs();
+  const orphaned = await removeOrphanedStateDirs(tmpdir(), config.appUrl);
+  // A killed run's sign-ins still count against Better Auth's limiter: the pacer counts them too.
+  const priorSignIns = [...(options.priorSignIns ?? []), ...orphaned.signIns];
   const stateDir = await mkdtemp(join(tmpdir(), `${STATE_DIR_PREFIX}${process.pid}-`));
   // e2e/support/pacer.ts keeps its record of sign-in times in this file
-  if (options.priorSignIns?.length) await writeFile(join(stateDir, 'sign-ins.json'), JSON.stringify(options.priorSignIns));
+  if (priorSignIns.length) await writeFile(join(stateDir, 'sign-ins.json'), JSON.stringify(priorSignIns));
+  // whoever must sign this run's stored sessions out (the runner below, the orphan guard) needs the app
+  await writeSessionTarget(stateDir, { appUrl: config.appUrl, timeoutMs: config.timeouts.actionMs });
   const redact = createRedactor(secretVariants(collectSecrets(config)));
   const debug = config.debug;
   const startedAt = new Date().toISOString();
@@ -225,9 +240,18 @@ async function runPlaywright(
   if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
   if (exit.error) throw new SentinelError('environment', `cannot start Playwright: ${exit.error.message}`, { cause: exit.error });
 
-  const signIns = await readSignIns(join(stateDir, 'sign-ins.json'), options.priorSignIns ?? []);
-  await rm(stateDir, { recursive: true, force: true });
-  await scrubReports(reportsDir, redact);
+  const signIns = await readSignIns(join(stateDir, 'sign-ins.json'), priorSignIns);
+  // Stored sessions still here were not ended by the setup's teardown project (it failed, or the run
+  // was stopped before it): signed out now, and reported either way.
+  let sessions: SessionOutcome[];
+  let scrub: ScrubReport;
+  try {
+    sessions = [...orphaned.sessions, ...(await endStoredSessions(stateDir))];
+    scrub = await scrubAfterPlaywright(config, stateDir, reportsDir);
+  } finally {
+    await rm(stateDir, { recursive: true, force: true });
+  }
+  const cleanup: BrowserRunCleanup = { scrub: withPathsUnder(phase.subdir, scrub), sessions };
   const results = (await readResults(resultsFile)) ?? [];
   const byId = new Map(results.map((r) => [r.id, r]));
   const lastError = redact(errorLine(stderrTail)).slice(0, 300);
@@ -250,7 +274,44 @@ async function runPlaywright(
     },
   );
   await report(final);
-  return { results: final.map((r) => redact.deep(r)), signIns };
+  return { results: final.map((r) => redact.deep(r)), signIns, cleanup };
+}
+
+/**
+ * The runner's own scrub once Playwright has exited, with the secrets the run recorded as well. The
+ * browser artifacts are dropped when a secret went unrecorded (the Playwright side drops them too,
+ * but a run stopped early never got there) or the record cannot be read. Merged with the outcomes of
+ * the Playwright side's scrubs (e2e/support/redaction.ts).
+ */
+async function scrubAfterPlaywright(config: Config, stateDir: string, reportsDir: string): Promise<ScrubReport> {
+  const problems: string[] = [];
+  const read = <T>(name: Parameters<typeof stateFile>[1], what: string): T[] => {
+    try {
+      return readJsonLines<T>(stateFile(stateDir, name));
+    } catch (error) {
+      problems.push(`${what} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      return [];
+    }
+  };
+  const recorded = read<string>('recordedSecrets', 'the recorded secrets');
+  const failures = read<{ test: string; why: string }>('recorderFailures', 'the record of recorder failures');
+  const earlier = read<ScrubReport>('scrubLog', 'the Playwright side\'s scrub outcome');
+  problems.push(...failures.map((f) => `${f.test}: ${f.why}`));
+  const redact = createRedactor(secretVariants([...collectSecrets(config), ...recorded]));
+  const own: ScrubReport = { filesRewritten: 0, filesReplaced: [] };
+  const alreadyDropped = earlier.some((r) => r.artifactsDropped);
+  if (problems.length > 0) {
+    const dropped = await dropBrowserArtifacts(reportsDir);
+    if (!alreadyDropped || dropped.length) own.artifactsDropped = redact(`the session-token recorder failed, so traces, screenshots and the HTML report were removed (${problems.join('; ')})`);
+  }
+  const summary = await scrubReports(reportsDir, redact);
+  own.filesRewritten = summary.filesRewritten;
+  own.filesReplaced = summary.filesReplaced;
+  return mergeScrubReports([...earlier, own]);
+}
+
+function withPathsUnder(subdir: string, scrub: ScrubReport): ScrubReport {
+  return subdir ? { ...scrub, filesReplaced: scrub.filesReplaced.map((file) => join(subdir, file)) } : scrub;
 }
 
 /** The pacer's record of sign-in times (e2e/support/pacer.ts), or what we seeded it with. */
@@ -259,17 +320,24 @@ const STATE_DIR_PREFIX = 'sentinel-e2e-state-';
 
 /**
  * A run killed outright together with its Playwright group (the OOM killer, `kill -9` of the job) never
- * removes its state folder, which holds signed-in storage state: every run removes those of runs gone.
+ * removes its state folder, which holds signed-in storage state: every run signs those sessions out
+ * and removes the folders of runs gone.
  */
-export async function removeOrphanedStateDirs(dir = tmpdir()): Promise<string[]> {
+/** `appUrl`: the sign-ins of killed runs against this app are returned, for the pacer. */
+export async function removeOrphanedStateDirs(dir = tmpdir(), appUrl?: string): Promise<{ removed: string[]; sessions: SessionOutcome[]; signIns: number[] }> {
   const removed: string[] = [];
+  const sessions: SessionOutcome[] = [];
+  const signIns: number[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const owner = new RegExp(`^${STATE_DIR_PREFIX}(\\d+)-`).exec(name);
     if (!owner || processAlive(Number(owner[1]))) continue;
+    // Its stored sessions are signed out first, against the app that run wrote down.
+    for (const outcome of await endStoredSessions(join(dir, name))) sessions.push({ ...outcome, who: `${outcome.who} (of an earlier run that was killed)` });
+    if (appUrl && (await readSessionTarget(join(dir, name)))?.appUrl === appUrl) signIns.push(...(await readSignIns(join(dir, name, 'sign-ins.json'), [])));
     await rm(join(dir, name), { recursive: true, force: true });
     removed.push(name);
   }
-  return removed;
+  return { removed, sessions, signIns };
 }
 
 function processAlive(pid: number): boolean {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -114,6 +114,55 @@ describe('executeRun', () => {
     expect(exitCodeOf(summary.checks)).toBe(0);
     const json = JSON.parse(await readFile(join(dir, 'reports', 'summary.json'), 'utf8')) as { checks: Array<{ status: string }> };
     expect(json.checks.filter((c) => c.status === 'passed')).toHaveLength(6);
+  });
+
+  test('what the browser run left to say (scrub, sessions) reaches the console and summary.json; the verdict stays', async () => {
+    const lines: string[] = [];
+    const summary = await executeRun({
+      mode: 'ci',
+      env: { ...BASE_ENV, SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      overrides: { allowSkipped: true },
+      embedded: false,
+      write: (l) => lines.push(l),
+      probe: async (id: ProbeCheckId) => passed(id, 'probe'),
+      browser: async (_c, _e, options) => {
+        options.onCleanup?.({
+          scrub: { filesRewritten: 2, filesReplaced: ['old/trace.zip'] },
+          sessions: [{ who: "user 1's stored session", ended: false, why: 'sign-out answered 403' }],
+        });
+        return options.checks.map((id) => passed(id, 'browser'));
+      },
+    });
+    expect(exitCodeOf(summary.checks)).toBe(0);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'sentinel: replaced 1 report file(s) that could not be scrubbed of secrets: old/trace.zip',
+        "sentinel: could not sign out user 1's stored session: sign-out answered 403; its row stays in the app's database until it expires",
+      ]),
+    );
+    const json = JSON.parse(await readFile(join(dir, 'reports', 'summary.json'), 'utf8')) as Record<string, unknown>;
+    expect(json.scrub).toEqual({ filesRewritten: 2, filesReplaced: ['old/trace.zip'] });
+    expect(json.sessions).toEqual({ endedByRunner: [], notEnded: ["user 1's stored session: sign-out answered 403"] });
+    expect(Object.keys(json)).toEqual(['mode', 'target', 'startedAt', 'durationMs', 'checks', 'totals', 'scrub', 'sessions']);
+  });
+
+  test('a reports folder holding files sentinel did not write stops the run before any check (exit 2 via SentinelError)', async () => {
+    await mkdir(join(dir, 'foreign'));
+    await writeFile(join(dir, 'foreign', 'keep.txt'), 'keep');
+    let ran = false;
+    const error = await executeRun({
+      mode: 'postdeploy',
+      env: { ...BASE_ENV, SENTINEL_REPORTS_DIR: join(dir, 'foreign') },
+      embedded: false,
+      write: () => {},
+      probe: async (id: ProbeCheckId) => {
+        ran = true;
+        return passed(id, 'probe');
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SentinelError);
+    expect(ran).toBe(false);
+    expect(await readdir(join(dir, 'foreign'))).toEqual(['keep.txt']);
   });
 
   test('the stack is stopped when the run fails (e.g. no browser)', async () => {

@@ -7,8 +7,10 @@ import { resolve } from 'node:path';
 import { EMBEDDED_PLACEHOLDERS, collectSecrets, loadConfig, runEnvironment, type Config } from '../core/config.ts';
 import { SentinelError } from '../core/errors.ts';
 import { createRedactor, safeTarget, type Redactor } from '../core/redact.ts';
+import { claimReportsDir } from '../core/reports-dir.ts';
 import { CHECK_IDS, totalsOf, type BrowserCheckId, type CheckId, type CheckResult, type ProbeCheckId, type RunSummary } from '../core/result.ts';
 import { runProbe } from '../probes/run.ts';
+import { cleanupLines, sessionsSummary, type BrowserRunCleanup } from './cleanup.ts';
 import { startEmbeddedStack, type EmbeddedStack, type StartEmbeddedStackOptions } from './embedded-stack.ts';
 import { runBrowserChecks, type RunBrowserChecksOptions } from './playwright.ts';
 import { createStandardReporters, redactingFanOut, type Reporter, type WriteLine } from './reporters/index.ts';
@@ -44,6 +46,7 @@ export async function runChecks(options: RunChecksOptions): Promise<RunSummary> 
   const startedAt = new Date();
   const started = performance.now();
   const results = new Map<CheckId, CheckResult>();
+  let cleanup: BrowserRunCleanup | undefined;
   const record = async (result: CheckResult) => {
     results.set(result.id, result);
     await reporter.onCheck(result);
@@ -73,8 +76,12 @@ export async function runChecks(options: RunChecksOptions): Promise<RunSummary> 
         reportsDir: resolve(config.reportsDir),
         ...(signal ? { signal } : {}),
         onResult: (result) => record(result),
+        onCleanup: (done) => {
+          cleanup = done;
+        },
       });
       for (const result of browserResults) if (!results.has(result.id)) await record(result);
+      for (const line of cleanup ? cleanupLines(cleanup) : []) options.progress?.(line);
     }
   }
 
@@ -86,6 +93,7 @@ export async function runChecks(options: RunChecksOptions): Promise<RunSummary> 
     durationMs: Math.round(performance.now() - started),
     checks,
     totals: totalsOf(checks),
+    ...(cleanup ? { scrub: cleanup.scrub, sessions: sessionsSummary(cleanup.sessions) } : {}),
   };
   await reporter.onEnd(summary);
   return summary;
@@ -125,6 +133,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     let env: NodeJS.ProcessEnv = options.env;
     if (options.embedded) {
       const settings = configOrThrow({ ...options.env, ...EMBEDDED_PLACEHOLDERS }, overrides);
+      // a reports folder sentinel may not write into stops the run before anything starts
+      claimReportsDir(settings.reportsDir);
       options.write('sentinel: --embedded: starting the local reference stack');
       const start = options.startStack ?? startEmbeddedStack;
       stack = await start({
@@ -137,6 +147,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       env = { ...options.env, ...stack.env };
     }
     const config = configOrThrow(env, overrides);
+    // Nothing is written into (or scrubbed in) a folder sentinel did not create (core/reports-dir.ts).
+    const reportsDir = claimReportsDir(config.reportsDir);
     const redact: Redactor = createRedactor(collectSecrets(config));
     const target = safeTarget(config.appUrl);
     const faults = stack?.info.faults?.length ? `, faults: ${stack.info.faults.join(', ')}` : '';
@@ -149,7 +161,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     const { stepSummaryPath } = runEnvironment(options.env);
     const reporters = options.reporters
       ? await options.reporters(config)
-      : await createStandardReporters({ reportsDir: resolve(config.reportsDir), write: options.write, ...(stepSummaryPath ? { stepSummaryPath } : {}) });
+      : await createStandardReporters({ reportsDir, write: options.write, ...(stepSummaryPath ? { stepSummaryPath } : {}) });
     const sentinelEnv = Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith('SENTINEL_')));
     const summary = await runChecks({
       mode: options.mode,

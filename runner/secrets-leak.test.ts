@@ -8,12 +8,12 @@
  * of the run, in the monitor's log, or in /metrics, /status (JSON and HTML) and /healthz.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../core/config.ts';
+import { writeZip } from '../core/scrub.ts';
 import { startStack, type RunningStack } from '../fixtures/stack/index.ts';
 import { envFromStackInfo } from './embedded-stack.ts';
 import { startMonitor, type MonitorHandle } from './monitor/index.ts';
@@ -77,24 +77,8 @@ async function get(url: string): Promise<string> {
   return response.text();
 }
 
-interface ZipWriter {
-  addBuffer(buffer: Buffer, name: string): void;
-  end(): void;
-  outputStream: NodeJS.ReadableStream;
-}
-const { yazl } = createRequire(import.meta.url)('playwright-core/lib/utilsBundle') as { yazl: { ZipFile: new () => ZipWriter } };
-
-async function zipOf(entries: Record<string, Buffer>): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const [name, data] of Object.entries(entries)) zip.addBuffer(data, name);
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    zip.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
-  });
-  zip.end();
-  return done;
+function zipOf(entries: Record<string, Buffer>): Buffer {
+  return writeZip(Object.entries(entries).map(([name, data]) => ({ name, data })));
 }
 
 describe('the secret search itself', () => {
@@ -103,10 +87,10 @@ describe('the secret search itself', () => {
     try {
       const password = 'pw with space&Secret!9';
       const token = 'tokenSECRETabcdefghijklmnopqrstu';
-      const inner = await zipOf({ 'resources/abc.dat': Buffer.from(new URLSearchParams({ loginName: 'x', password }).toString()) });
+      const inner = zipOf({ 'resources/abc.dat': Buffer.from(new URLSearchParams({ loginName: 'x', password }).toString()) });
       await mkdir(join(dir, 'test-results/t1'), { recursive: true });
-      await writeFile(join(dir, 'test-results/t1/trace.zip'), await zipOf({ 'attachments/inner.zip': inner, 'trace.network': Buffer.from('{"name":"better-auth.session_token","value":"other.sig"}') }));
-      const embedded = (await zipOf({ 'report.json': Buffer.from(JSON.stringify({ auth: Buffer.from(token).toString('base64') })) })).toString('base64');
+      await writeFile(join(dir, 'test-results/t1/trace.zip'), zipOf({ 'attachments/inner.zip': inner, 'trace.network': Buffer.from('{"name":"better-auth.session_token","value":"other.sig"}') }));
+      const embedded = zipOf({ 'report.json': Buffer.from(JSON.stringify({ auth: Buffer.from(token).toString('base64') })) }).toString('base64');
       await writeFile(join(dir, 'index.html'), `<script>window.playwrightReportBase64 = "data:application/zip;base64,${embedded}";</script>`);
       await writeFile(join(dir, 'clean.txt'), 'cookie: better-auth.session_token=[REDACTED]; other=1');
       const blobs = await blobsUnder(dir);

@@ -5,7 +5,7 @@
  * Chromium in their own process group) with `--workers 1`, and prints one `RESULTS <json>` line. SIGTERM aborts the run,
  * which kills the Playwright group, and then exits.
  * stdin: one JSON line { config, env, checks, reportsDir, deadlineMs, priorSignIns }; stdout: `SIGN_INS <json>`
- * (the run's record of sign-in times) before the result line.
+ * (the run's record of sign-in times) and `CLEANUP <json>` (runner/cleanup.ts) before the result line.
  */
 import { createInterface } from 'node:readline';
 import type { Config } from '../../core/config.ts';
@@ -49,6 +49,7 @@ try {
     signal: controller.signal,
     priorSignIns: request.priorSignIns ?? [],
     onSignIns: (times) => process.stdout.write(`SIGN_INS ${JSON.stringify(times)}\n`),
+    onCleanup: (cleanup) => process.stdout.write(`CLEANUP ${JSON.stringify(cleanup)}\n`),
     ...(request.deadlineMs ? { deadlineMs: request.deadlineMs } : {}),
   });
   process.stdout.write(`RESULTS ${JSON.stringify(results)}\n`);

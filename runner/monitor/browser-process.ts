@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { CheckResult } from '../../core/result.ts';
+import type { BrowserRunCleanup } from '../cleanup.ts';
 import { REPO_ROOT } from '../embedded-stack.ts';
 import type { RunBrowserFn } from './runs.ts';
 
@@ -36,6 +37,7 @@ export const runBrowserInChild: RunBrowserFn = (config, env, options) =>
       if (line.startsWith('RESULTS ')) outcome = { results: JSON.parse(line.slice(8)) as CheckResult[] };
       else if (line.startsWith('ERROR ')) outcome = { error: JSON.parse(line.slice(6)) as string };
       else if (line.startsWith('SIGN_INS ')) options.onSignIns?.(JSON.parse(line.slice(9)) as number[]);
+      else if (line.startsWith('CLEANUP ')) options.onCleanup?.(JSON.parse(line.slice(8)) as BrowserRunCleanup);
     });
     child.stderr!.on('data', (chunk: Buffer) => {
       stderrTail = (stderrTail + chunk.toString()).slice(-1_000);

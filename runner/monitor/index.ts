@@ -10,7 +10,9 @@ import { Registry, type RegistryContentType } from 'prom-client';
 import { collectSecrets, type Config } from '../../core/config.ts';
 import { SentinelError } from '../../core/errors.ts';
 import { createRedactor } from '../../core/redact.ts';
+import { claimReportsDir, claimReportsSubdir } from '../../core/reports-dir.ts';
 import { countsAsFailed, type BrowserCheckId, type CheckResult, type ProbeCheckId } from '../../core/result.ts';
+import { cleanupLines, type BrowserRunCleanup } from '../cleanup.ts';
 import { createMetrics, recordDeployment, recordResult, recordRunInProgress, recordSkippedRun, type CheckSpec, type Metrics } from '../metrics.ts';
 import { isProbeId, selectChecks } from '../select.ts';
 import { checkSpecs } from './checks.ts';
@@ -97,12 +99,14 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
   const runProbe = options.runProbe ?? (await defaultRunProbe());
   const runBrowser = options.runBrowser ?? (await defaultRunBrowser());
   const env = options.env ?? Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('SENTINEL_')));
-  const reportsDir = join(config.reportsDir, 'monitor');
   const startedAtMs = Date.now();
 
   const selection = selectChecks({ mode: 'monitor', config, embedded: options.embedded ?? false });
   const probes = selection.run.filter((id): id is ProbeCheckId => isProbeId(id));
   const browser = selection.run.filter((id): id is BrowserCheckId => !isProbeId(id));
+  // Browser runs write (and scrub) <reportsDir>/monitor: refused at start when sentinel may not write
+  // there (core/reports-dir.ts). A monitor of probes alone writes no reports.
+  const reportsDir = browser.length > 0 ? claimReportsSubdir(claimReportsDir(config.reportsDir), 'monitor') : join(config.reportsDir, 'monitor');
   // not_selected checks are not this monitor's business; not_configured / not_permitted ones show as skipped.
   const notRun = selection.skipped.filter((r) => r.reason !== 'not_selected');
   const schedules = { probes: config.monitor.probeSchedule, browser: config.monitor.browserSchedule, ...(config.monitor.deployPollSchedule ? { deploys: config.monitor.deployPollSchedule } : {}) };
@@ -182,7 +186,8 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
       const release = await lane.acquire(signal).catch(() => undefined);
       if (!release) return [];
       try {
-        const results = await runBrowserWithDeadline(browser, config, env, runBrowser, signal, { reportsDir, signIns, ...(options.browserDeadlineMarginMs !== undefined ? { marginMs: options.browserDeadlineMarginMs } : {}) });
+        const onCleanup = (cleanup: BrowserRunCleanup) => cleanupLines(cleanup).forEach((line) => log(`monitor: ${line.replace(/^sentinel: /, '')}`));
+        const results = await runBrowserWithDeadline(browser, config, env, runBrowser, signal, { reportsDir, signIns, onCleanup, ...(options.browserDeadlineMarginMs !== undefined ? { marginMs: options.browserDeadlineMarginMs } : {}) });
         if (!results || signal.aborted) return [];
         results.forEach(record);
         return results;

@@ -1,6 +1,6 @@
 /** The closed set of reporters a run writes to, and a fan-out that redacts before any of them sees a result. */
-import { mkdir } from 'node:fs/promises';
 import type { Redactor } from '../../core/redact.ts';
+import { claimReportsDir } from '../../core/reports-dir.ts';
 import type { CheckResult, RunSummary } from '../../core/result.ts';
 import { consoleReporter } from './console.ts';
 import { junitReporter } from './junit.ts';
@@ -17,8 +17,9 @@ export interface StandardReportersOptions {
   stepSummaryPath?: string;
 }
 
+/** Refuses (exit 2) a reports folder sentinel did not create and that is not empty (core/reports-dir.ts). */
 export async function createStandardReporters(options: StandardReportersOptions): Promise<Reporter[]> {
-  await mkdir(options.reportsDir, { recursive: true });
+  claimReportsDir(options.reportsDir);
   return [
     consoleReporter(options.write),
     summaryJsonReporter(options.reportsDir),

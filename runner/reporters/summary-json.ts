@@ -1,4 +1,4 @@
-/** `summary.json` — exactly the schema of architecture §4. */
+/** `summary.json`: the run summary (core/result.ts), with `scrub` and `sessions` when browser checks ran (runner/cleanup.ts). */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunSummary } from '../../core/result.ts';
@@ -23,6 +23,8 @@ export function summaryDocument(summary: RunSummary) {
       ...(c.artifacts?.length ? { artifacts: c.artifacts } : {}),
     })),
     totals: summary.totals,
+    ...(summary.scrub ? { scrub: summary.scrub } : {}),
+    ...(summary.sessions ? { sessions: summary.sessions } : {}),
   };
 }
 

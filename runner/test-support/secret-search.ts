@@ -31,7 +31,7 @@ export interface Blob {
 async function expand(where: string, data: Buffer, out: Blob[]): Promise<void> {
   out.push({ where, data });
   if (isZip(data)) {
-    for (const entry of await readZip(data)) await expand(`${where}!${entry.name}`, entry.data, out);
+    for (const entry of readZip(data)) await expand(`${where}!${entry.name}`, entry.data, out);
     return;
   }
   const text = data.toString('utf8');

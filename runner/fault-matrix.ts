@@ -8,9 +8,10 @@
  * SENTINEL_STACK_FAULTS set, its own reports folder, and its summary.json read back.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { claimReportsDir } from '../core/reports-dir.ts';
 import { CHECK_IDS, WARNINGS, type CheckId, type CheckStatus, type Reason, type Warning } from '../core/result.ts';
 import { REPO_ROOT, startEmbeddedStack, type EmbeddedStack } from './embedded-stack.ts';
 
@@ -250,6 +251,21 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
       env: (stack) => ({ SENTINEL_REDEPLOY_DRIVER: 'command', SENTINEL_REDEPLOY_COMMAND: 'true', SENTINEL_REDEPLOY_INSTANCE_URL: `${stack.SENTINEL_APP_URL}/` }),
     },
     why: 'a redeploy command that does nothing (a typo, a wrong service name): it exits 0, but the instance signal never changes, so no redeploy was proven',
+  },
+  {
+    fault: 'reports-corrupt-zip',
+    failed: {},
+    scenario: {
+      target: 'embedded',
+      // A zip in the reports folder that cannot be read cannot be proven clean: it is replaced and named.
+      prepare: async (reportsDir) => {
+        claimReportsDir(reportsDir);
+        await mkdir(join(reportsDir, 'old'), { recursive: true });
+        await writeFile(join(reportsDir, 'old', 'trace.zip'), Buffer.from('PK\u0003\u0004 corrupt'));
+      },
+      lines: ['sentinel: replaced 1 report file(s) that could not be scrubbed of secrets: old/trace.zip'],
+    },
+    why: 'the reports folder holds a zip that cannot be read (a trace of a killed run, a broken copy): it cannot be proven clean, so it is replaced by a placeholder and the run says so',
   },
   {
     fault: 'redeploy-bare-command',

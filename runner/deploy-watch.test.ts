@@ -1,6 +1,7 @@
 import cron from 'node-cron';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema, type Config } from '../core/config.ts';
+import { SentinelError } from '../core/errors.ts';
 import { CoolifyError, coolifyDriver } from '../core/coolify.ts';
 import { startFakeCoolify, type FakeCoolify } from '../core/test-support/coolify-fake.ts';
 import { CHECK_IDS, type CheckId, type RunSummary } from '../core/result.ts';
@@ -17,6 +18,8 @@ function configFor(url: string, extra: Record<string, unknown> = {}): Config {
     issuer: 'https://auth.example.com',
     coolify: { url, token: TOKEN, appUuid: APP, pollIntervalMs: 50 },
     timeouts: { probeMs: 5_000 },
+    // no test user or database here: the watch's mechanics are under test, not the gate (its own test below)
+    allowSkipped: true,
     ...extra,
   });
 }
@@ -210,11 +213,22 @@ describe('deploy-triggered runs never redeploy', () => {
     expect(lines.join('\n')).not.toContain('sekrit');
   });
 
+  it('runDeployWatch refuses to start when a post-deploy run could not look at every check (the gate of `sentinel run`)', async () => {
+    const config = configFor(fake.url, { allowSkipped: false });
+    const error = await runDeployWatch(config, { signal: new AbortController().signal, write: () => undefined, run: () => expect.fail('no run') }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as SentinelError).code).toBe('not_configured');
+    expect((error as SentinelError).message.split('\n')).toContain('- db: no database URL (SENTINEL_DATABASE_URL) — or leave it out on purpose with --skip db (SENTINEL_SKIP), or pass --allow-skipped');
+  });
+
   it('runDeployWatch with a rejected token fails at once with coolify_unauthorized (the CLI exits 2)', async () => {
     const config = configSchema.parse({
       appUrl: 'https://gadgetbot.example.com',
       issuer: 'https://auth.example.com',
       coolify: { url: fake.url, token: '4|wrong-sekrit', appUuid: APP },
+      allowSkipped: true,
     });
     const error = await runDeployWatch(config, { signal: new AbortController().signal, write: () => undefined, run: () => expect.fail('no run') }).then(
       () => undefined,

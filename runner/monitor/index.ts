@@ -19,7 +19,7 @@ import { checkSpecs } from './checks.ts';
 import { createHistory, type CheckHistory } from './history.ts';
 import { DEADLINE_GRACE_MS, browserDeadlineMs, runBrowserWithDeadline, runProbeWithDeadline, type RunBrowserFn, type RunProbeFn } from './runs.ts';
 import { createSignInLedger } from './sign-ins.ts';
-import { createLane, createScheduler, cronIntervalSeconds, type GroupDefinition, type Scheduler } from './scheduler.ts';
+import { createLane, createScheduler, cronGaps, type GroupDefinition, type Scheduler } from './scheduler.ts';
 import { startServer, type MonitorServer } from './server.ts';
 import { readSentinelAlerts } from './prometheus-alerts.ts';
 import { buildStatus, type DeploymentStatus } from './status-page.ts';
@@ -115,9 +115,9 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
   const probeRunS = Math.ceil((config.timeouts.probeMs + DEADLINE_GRACE_MS) / 1000);
   const browserRunS = browser.length > 0 ? Math.ceil((browserDeadlineMs(config, browser, options.browserDeadlineMarginMs) + DEADLINE_GRACE_MS) / 1000) : 0;
   const intervals = {
-    probes: cronIntervalSeconds(schedules.probes) + probeRunS,
-    browser: cronIntervalSeconds(schedules.browser) + browserRunS,
-    signIn: cronIntervalSeconds(schedules.probes) + probeRunS + browserRunS,
+    probes: cronGaps(schedules.probes).longest + probeRunS,
+    browser: cronGaps(schedules.browser).longest + browserRunS,
+    signIn: cronGaps(schedules.probes).longest + probeRunS + browserRunS,
   };
   const specs = checkSpecs(config, { probes, browser, notRun: notRun.map((r) => r.id) }, intervals);
 

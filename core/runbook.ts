@@ -3,7 +3,7 @@
  * troubleshooting steps for this stack (Coolify, Traefik, Zitadel with Login V2, Better Auth, Drizzle).
  * The status page shows the line beside a failing check, the monitor hands it to Alertmanager (the
  * `runbook` label of `sentinel_check_reason`), and the README's troubleshooting table repeats it under
- * the anchor `reason-<reason>` (runner/monitor/runbook.test.ts keeps them equal).
+ * the anchor `reason-<reason>` (runner/readme.test.ts keeps them equal).
  */
 import type { Reason } from './result.ts';
 

@@ -67,12 +67,8 @@ export async function runChecks(options: RunChecksOptions): Promise<RunSummary> 
       for (const id of browserIds) await record(interrupted(id, 'browser'));
     } else {
       options.progress?.(`… running ${browserIds.join(', ')} in Playwright (results when it ends)`);
-      // login-v2-redirect made one sign-in request: the browser checks' pacer must count it too.
-      const redirectProbe = results.get('login-v2-redirect');
-      const priorSignIns = redirectProbe && redirectProbe.status !== 'skipped' ? [Date.parse(redirectProbe.startedAt) + redirectProbe.durationMs] : [];
       const browserResults = await browser(config, options.env, {
         checks: browserIds,
-        priorSignIns,
         reportsDir: resolve(config.reportsDir),
         ...(signal ? { signal } : {}),
         onResult: (result) => record(result),

@@ -18,7 +18,6 @@ import { isProbeId, selectChecks } from '../select.ts';
 import { checkSpecs } from './checks.ts';
 import { createHistory, type CheckHistory } from './history.ts';
 import { DEADLINE_GRACE_MS, browserDeadlineMs, runBrowserWithDeadline, runProbeWithDeadline, type RunBrowserFn, type RunProbeFn } from './runs.ts';
-import { createSignInLedger } from './sign-ins.ts';
 import { createLane, createScheduler, cronGaps, type GroupDefinition, type Scheduler } from './scheduler.ts';
 import { startServer, type MonitorServer } from './server.ts';
 import { readSentinelAlerts } from './prometheus-alerts.ts';
@@ -135,7 +134,6 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
   for (const result of notRun) record(result);
 
   const lane = createLane();
-  const signIns = createSignInLedger();
   const plainProbes = probes.filter((id) => id !== SIGN_IN_PROBE);
   const hasSignInProbe = probes.includes(SIGN_IN_PROBE);
   const recordLive = (signal: AbortSignal) => (result: CheckResult | undefined) => {
@@ -144,16 +142,15 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
   };
 
   /**
-   * login-v2-redirect signs in: it holds the browser lane (a browser flow's own sign-ins are known only
-   * when the flow ends) and takes a free slot of the sign-in limit first. Undefined when stopped first.
+   * login-v2-redirect signs in: it never runs during a browser flow (it holds the lane), and the probe
+   * itself takes a slot of the sign-in limit from the shared record (core/sign-in-record.ts).
+   * Undefined when stopped first.
    */
   const runSignInProbe = async (signal: AbortSignal, waitSignal = signal): Promise<CheckResult | undefined> => {
     let release: (() => void) | undefined;
     try {
       release = await lane.acquire(waitSignal);
-      await signIns.claim(waitSignal);
     } catch {
-      release?.();
       return undefined;
     }
     try {
@@ -187,7 +184,7 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
       if (!release) return [];
       try {
         const onCleanup = (cleanup: BrowserRunCleanup) => cleanupLines(cleanup).forEach((line) => log(`monitor: ${line.replace(/^sentinel: /, '')}`));
-        const results = await runBrowserWithDeadline(browser, config, env, runBrowser, signal, { reportsDir, signIns, onCleanup, ...(options.browserDeadlineMarginMs !== undefined ? { marginMs: options.browserDeadlineMarginMs } : {}) });
+        const results = await runBrowserWithDeadline(browser, config, env, runBrowser, signal, { reportsDir, onCleanup, ...(options.browserDeadlineMarginMs !== undefined ? { marginMs: options.browserDeadlineMarginMs } : {}) });
         if (!results || signal.aborted) return [];
         results.forEach(record);
         return results;

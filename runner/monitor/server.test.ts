@@ -127,7 +127,6 @@ describe('monitor HTTP server', () => {
     const browser = fakeBrowser(async (o) => {
       flowStarted = true;
       await flowHeld;
-      o.onSignIns?.([...(o.priorSignIns ?? [])]); // a flow that made no sign-in of its own
       return o.checks.map((id) => passed(id));
     });
     const probes = fakeProbes();

@@ -101,6 +101,8 @@ export interface Metrics {
   checks: Map<CheckId, CheckSpec>;
   /** the reason series each failing check holds (one per check), so a pass can remove it */
   reasons: Map<CheckId, Record<ReasonLabel, string>>;
+  /** counts every change of a value (each record… call): /metrics renders again only when it moved */
+  version: number;
 }
 
 type AnyRegistry = Registry<RegistryContentType>;
@@ -198,7 +200,7 @@ export interface CreateMetricsOptions {
 
 /** The full suite registry of the monitor: result metrics, suite metrics, build info, process gauges. */
 export function createMetrics(registry: AnyRegistry, options: CreateMetricsOptions = {}): Metrics {
-  const metrics: Metrics = { result: createResultMetrics(registry, 'last scheduled run'), suite: createSuiteMetrics(registry), checks: new Map(), reasons: new Map() };
+  const metrics: Metrics = { result: createResultMetrics(registry, 'last scheduled run'), suite: createSuiteMetrics(registry), checks: new Map(), reasons: new Map(), version: 0 };
   createProcessMetrics(registry);
   const suite = metrics.suite!;
   suite.buildInfo.set(options.build ?? buildInfo(), 1);
@@ -214,7 +216,7 @@ export function createMetrics(registry: AnyRegistry, options: CreateMetricsOptio
 
 /** Metrics for `/probe`: a fresh registry holding only what one result produces. */
 export function createProbeMetrics(registry: AnyRegistry, checks: readonly CheckSpec[]): Metrics {
-  return { result: createResultMetrics(registry, 'this probe run'), checks: new Map(checks.map((c) => [c.id, c])), reasons: new Map() };
+  return { result: createResultMetrics(registry, 'this probe run'), checks: new Map(checks.map((c) => [c.id, c])), reasons: new Map(), version: 0 };
 }
 
 function idLabels(spec: CheckSpec, target = spec.target): Record<IdLabel, string> {
@@ -258,6 +260,7 @@ function setOrRemove<L extends string>(metric: Gauge<L>, labels: Record<L, strin
 export function recordResult(metrics: Metrics, result: CheckResult, finishedAtMs: number = Date.now()): void {
   const spec = metrics.checks.get(result.id);
   if (!spec) return;
+  metrics.version += 1;
   const seconds = Math.max(0, result.durationMs) / 1000;
   if (metrics.suite) recordSuite(metrics, metrics.suite, spec, result, seconds, finishedAtMs);
   const labels = idLabels(spec);
@@ -338,14 +341,17 @@ function recordRedeploy(suite: SuiteMetrics, check: CheckId, result: CheckResult
 }
 
 export function recordSkippedRun(metrics: Metrics, group: GroupName, reason: SkipReason): void {
+  metrics.version += 1;
   metrics.suite?.runsSkipped.inc({ group, reason });
 }
 
 export function recordRunInProgress(metrics: Metrics, group: GroupName, running: boolean): void {
+  metrics.version += 1;
   metrics.suite?.runInProgress.set({ group }, running ? 1 : 0);
 }
 
 export function recordDeployment(metrics: Metrics, outcome: DeploymentOutcome, atMs: number = Date.now(), deploymentUuid?: string): void {
+  metrics.version += 1;
   metrics.suite?.deploymentRuns.inc({ outcome });
   metrics.suite?.deploymentLast.set(Math.floor(atMs / 1000));
   if (deploymentUuid && /^[A-Za-z0-9-]{1,64}$/.test(deploymentUuid)) {

@@ -221,6 +221,7 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
   const server = await startServer(listen, {
     ...(config.monitor.token ? { token: config.monitor.token } : {}),
     registry,
+    version: () => metrics.version,
     alive: () => scheduler.alive(),
     status: async () => {
       const alerts = config.monitor.prometheusUrl ? await readSentinelAlerts(config.monitor.prometheusUrl) : undefined;

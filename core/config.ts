@@ -455,12 +455,19 @@ export const INTERNAL_VARIABLES = {
   stateDir: '_SENTINEL_STATE_DIR',
   /** pid of the `sentinel` process that started Playwright (the orphan guard watches it) */
   parentPid: '_SENTINEL_PARENT_PID',
+  /** file descriptor on which Playwright's runner sends each result and step line as it happens */
+  eventsFd: '_SENTINEL_EVENTS_FD',
 } as const;
 
-export function internalVariables(env: NodeJS.ProcessEnv): { stateDir?: string; parentPid?: number } {
+export function internalVariables(env: NodeJS.ProcessEnv): { stateDir?: string; parentPid?: number; eventsFd?: number } {
   const stateDir = env[INTERNAL_VARIABLES.stateDir];
   const parentPid = Number(env[INTERNAL_VARIABLES.parentPid]);
-  return { ...(isSet(stateDir) ? { stateDir } : {}), ...(Number.isInteger(parentPid) && parentPid > 1 ? { parentPid } : {}) };
+  const eventsFd = Number(env[INTERNAL_VARIABLES.eventsFd]);
+  return {
+    ...(isSet(stateDir) ? { stateDir } : {}),
+    ...(Number.isInteger(parentPid) && parentPid > 1 ? { parentPid } : {}),
+    ...(Number.isInteger(eventsFd) && eventsFd > 2 ? { eventsFd } : {}),
+  };
 }
 
 /** The CI platform around a run (not SENTINEL_* settings, but read here so one module reads the environment). */

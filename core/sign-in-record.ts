@@ -74,6 +74,8 @@ export interface ClaimOptions {
   signal?: AbortSignal;
   /** the folder holding the records (tests); default the temp folder */
   dir?: string;
+  /** told how long the next slot is away, before waiting for it */
+  onWait?: (waitMs: number) => void;
 }
 
 /**
@@ -99,6 +101,7 @@ export async function claimSignInSlot(appUrl: string, options: ClaimOptions): Pr
     });
     if (wait === 0) return Date.now() - started;
     if (Date.now() + wait > deadline) throw new SignInSlotTimeout(Date.now() - started, wait);
+    options.onWait?.(wait);
     await delay(wait, undefined, options.signal ? { signal: options.signal } : undefined);
   }
 }

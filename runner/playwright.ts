@@ -9,6 +9,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { resolveBrowser } from '../core/browser.ts';
 import type { Config } from '../core/config.ts';
 import { SentinelError } from '../core/errors.ts';
@@ -28,8 +30,10 @@ export interface RunBrowserChecksOptions {
   checks: readonly BrowserCheckId[];
   reportsDir: string;
   signal?: AbortSignal;
-  /** Called once per check id as its result becomes known. */
+  /** Called once per check id as its result becomes known (as soon as its test ends). */
   onResult?: (result: CheckResult) => void | Promise<void>;
+  /** A step line of a running check (`who`: the check id, or the setup), e.g. a wait for the sign-in limit. */
+  onStep?: (who: string, line: string) => void;
   /** Overall deadline of the Playwright run; default derived from the config's timeouts. */
   deadlineMs?: number;
   /** Called once at the end with how scrubbing went and the sessions left signed in (runner/cleanup.ts). */
@@ -186,8 +190,9 @@ async function runPlaywright(
     // the user's folder, so relative paths in SENTINEL_* (config file, CA, migrations) mean what they meant
     cwd: process.cwd(),
     // parentPid: Playwright's runner takes its group down if this process dies first (e2e/support/orphan-guard.ts)
-    env: { ...childEnv(config, env, reportsDir), [INTERNAL_VARIABLES.stateDir]: stateDir, [INTERNAL_VARIABLES.parentPid]: String(process.pid) },
-    stdio: ['ignore', debug ? 'inherit' : 'ignore', debug ? 'inherit' : 'pipe'],
+    env: { ...childEnv(config, env, reportsDir), [INTERNAL_VARIABLES.stateDir]: stateDir, [INTERNAL_VARIABLES.parentPid]: String(process.pid), [INTERNAL_VARIABLES.eventsFd]: '3' },
+    // fd 3: e2e/reporter.ts sends each result and step line as it happens
+    stdio: ['ignore', debug ? 'inherit' : 'ignore', debug ? 'inherit' : 'pipe', 'pipe'],
     detached: true, // own process group: a kill reaches Chromium and the workers too
   });
   let stderrTail = '';
@@ -203,6 +208,26 @@ async function runPlaywright(
       await options.onResult?.(redact.deep(result));
     }
   };
+  // Live: each result as its test ends, each step line as it is printed.
+  const liveResults = new Map<string, CheckResult>();
+  const events = child.stdio[3] as Readable | null | undefined;
+  let live = Promise.resolve();
+  if (events) {
+    createInterface({ input: events }).on('line', (line) => {
+      let event: { result?: CheckResult; step?: { who: string; line: string } };
+      try {
+        event = JSON.parse(line) as typeof event;
+      } catch {
+        return; // not ours
+      }
+      if (event.step) options.onStep?.(event.step.who, redact(event.step.line));
+      if (event.result && isCheckId(event.result.id)) {
+        const result = withArtifactsUnder(phase.subdir, event.result)!;
+        liveResults.set(result.id, result);
+        live = live.then(() => report([result]));
+      }
+    });
+  }
 
   const deadlineMs = options.deadlineMs ?? defaultDeadlineMs(config, checks);
   let stopReason: 'deadline' | 'interrupted' | undefined;
@@ -249,7 +274,7 @@ async function runPlaywright(
         : `no result from Playwright (exit code ${exit.code}${lastError ? `; ${lastError}` : ''})`;
 
   const final = checks.map((id): CheckResult =>
-    withArtifactsUnder(phase.subdir, byId.get(id)) ?? {
+    withArtifactsUnder(phase.subdir, byId.get(id)) ?? liveResults.get(id) ?? {
       id,
       kind: 'browser',
       status: 'failed',
@@ -259,6 +284,7 @@ async function runPlaywright(
       durationMs: Math.round(performance.now() - started),
     },
   );
+  await live; // the live results first, so a check is never reported twice
   await report(final);
   return { results: final.map((r) => redact.deep(r)), cleanup };
 }

@@ -18,6 +18,7 @@ import { CHROMIUM_ERROR_PAGE_PROTOCOL, type ApiCall } from '../support/traffic.t
 import { checkTimeLeftMs, failWith, recordSignInWait, withReason } from '../support/check.ts';
 import { withoutQuery } from '../support/login-sequence.ts';
 import { SignInSlotTimeout, claimSignInSlot } from '../../core/sign-in-record.ts';
+import { progress } from '../support/progress.ts';
 
 export interface Credentials {
   loginName: string;
@@ -164,7 +165,7 @@ async function waitForNextScreen(app: App, attempt: Attempt, previousKey: string
 async function claimSlot(app: App): Promise<void> {
   const timeoutMs = Math.max(0, Math.min(checkTimeLeftMs(app.startedAtMs) - app.config.timeouts.actionMs, app.config.timeouts.browserCheckMs));
   try {
-    const waitedMs = await claimSignInSlot(app.config.appUrl, { timeoutMs });
+    const waitedMs = await claimSignInSlot(app.config.appUrl, { timeoutMs, onWait: (ms) => progress(`waiting ${Math.ceil(ms / 1000)} s for a slot of the sign-in limit`) });
     if (waitedMs > 0) recordSignInWait(waitedMs);
   } catch (error) {
     if (error instanceof SignInSlotTimeout) failWith('rate_limited', `our own earlier sign-ins use up Better Auth's limit beyond this check's deadline: ${error.message}`);
@@ -268,6 +269,7 @@ export async function signIn(app: App, user: Credentials): Promise<void> {
     if (waitMs + app.config.timeouts.actionMs > leftMs) {
       failWith('rate_limited', `${RATE_LIMITED} and asks to wait ${Math.ceil(waitMs / 1000)} s, beyond the check's deadline (${Math.max(0, Math.floor(leftMs / 1000))} s left)`);
     }
+    progress(`the app answered 429: waiting ${Math.ceil(waitMs / 1000)} s as it asks`);
     await delay(waitMs);
     recordSignInWait(waitMs);
   }

@@ -102,7 +102,7 @@ describe('coolify client', () => {
     const error = await failure(deployOnly.getDeployment('abc'));
     expect(error.code).toBe('coolify_forbidden');
     expect(error.message).toBe(
-      'Coolify token lacks the "read" ability (403 "Missing required permissions: read") for GET /api/v1/deployments/abc: SENTINEL_COOLIFY_TOKEN needs read + deploy (or root)',
+      'Coolify token lacks the "read" ability (403 "Missing required permissions: read") for GET /api/v1/deployments/abc: SENTINEL_COOLIFY_TOKEN needs the read permission (read + deploy for the redeploy check), or root',
     );
     await deployOnly.close();
   });

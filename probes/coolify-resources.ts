@@ -51,10 +51,13 @@ export const coolifyResourcesProbe: ProbeFn = async (config, ctx) => {
     const assertions = new Assertions();
     const warnings: Warning[] = [];
     const notes: string[] = [];
+    /** Lines that say more than `name: observed … expected …` (what to fix). */
+    const messages = new Map<string, string>();
     for (const { resource, observation } of reads) {
       const label = `${resource.role}${observation.name ? ` "${observation.name}"` : ''}`;
       if (observation.error !== undefined) {
-        assertions.check(`${label} exists`, false, observation.error, `a ${resource.kind} with uuid "${resource.uuid}"`, 'resource_missing');
+        assertions.check(`${label} exists`, false, 'not found', `a ${resource.kind} with uuid ${resource.uuid}`, 'resource_missing');
+        messages.set(`${label} exists`, `${resource.role}: ${observation.error}`);
         continue;
       }
       const parts = observation.unhealthyParts?.length ? ` (${observation.unhealthyParts.join(', ')})` : '';
@@ -76,7 +79,7 @@ export const coolifyResourcesProbe: ProbeFn = async (config, ctx) => {
     }
     const worst = [...failing].sort((a, b) => PRIORITY.indexOf(a.reason) - PRIORITY.indexOf(b.reason))[0]!;
     const hint = worst.reason === 'resource_unhealthy' && /running:unhealthy/.test(String(worst.observed)) ? await oldHealthHint(client, ctx.signal) : '';
-    return outcome('coolify-resources', { status: 'failed', reason: worst.reason, message: `${failureLine(worst)}${hint}`, assertions, observations });
+    return outcome('coolify-resources', { status: 'failed', reason: worst.reason, message: `${messages.get(worst.name) ?? failureLine(worst)}${hint}`, assertions, observations });
   } finally {
     await client.close();
   }

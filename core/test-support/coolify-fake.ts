@@ -79,12 +79,14 @@ export interface FakeCoolify {
   /** adds a deployment as if Coolify had started one (a webhook or someone else's deploy), `ageMs` before now */
   addDeployment(status: string, options?: { ageMs?: number }): FakeDeployment;
   setStatus(deploymentUuid: string, status: string): void;
+  /** the application's `status` string from now on */
+  setAppStatus(status: string): void;
   close(): Promise<void>;
 }
 
 export async function startFakeCoolify(options: FakeCoolifyOptions): Promise<FakeCoolify> {
   let appStatus = options.appStatus ?? 'running:healthy';
-  const state: Omit<FakeCoolify, 'url' | 'close' | 'addDeployment' | 'setStatus'> = {
+  const state: Omit<FakeCoolify, 'url' | 'close' | 'addDeployment' | 'setStatus' | 'setAppStatus'> = {
     requests: [],
     deployments: [],
     nextDeploy: { finalStatus: 'finished', polls: 2 },
@@ -232,6 +234,9 @@ export async function startFakeCoolify(options: FakeCoolifyOptions): Promise<Fak
   return Object.assign(state, {
     url: `http://127.0.0.1:${port}`,
     addDeployment: (status: string, extra: { ageMs?: number } = {}) => addDeployment(status, status, 0, extra.ageMs ?? 0),
+    setAppStatus(status: string) {
+      appStatus = status;
+    },
     setStatus(deploymentUuid: string, status: string) {
       const deployment = state.deployments.find((d) => d.deployment_uuid === deploymentUuid);
       if (!deployment) throw new Error(`no deployment ${deploymentUuid}`);

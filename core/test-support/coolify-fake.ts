@@ -274,7 +274,7 @@ function isKnownRoute(path: string, backupApi: boolean): boolean {
 const laravelAt = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
 /** One backup execution row as Coolify serializes it (v4.2: integer size, raw `finished_at`). */
-export function backupExecution(overrides: { status?: string; message?: string | null; size?: unknown; finishedAtMs?: number; s3_uploaded?: boolean | null; finished_at?: unknown } = {}): Record<string, unknown> {
+export function backupExecution(overrides: { finishedAtMs?: number } & Record<string, unknown> = {}): Record<string, unknown> {
   const finishedMs = overrides.finishedAtMs ?? Date.now() - 3_600_000;
   const { finishedAtMs: _f, ...rest } = overrides;
   return {

@@ -343,7 +343,7 @@ export function compareCoolifyVersions(a: CoolifyVersion, b: CoolifyVersion): nu
   return 0;
 }
 
-/** The first Coolify with `GET /databases/{uuid}/backups` (routes/api.php: absent at beta.428). */
+/** The first Coolify with `GET /databases/{uuid}/backups` (v4.0.0-beta.428 has no such route). */
 export const BACKUP_API_SINCE = '4.0.0-beta.429';
 
 /**

@@ -92,6 +92,14 @@ const fieldsSchema = z
         url: httpUrl('coolify.url').optional().describe('Coolify base URL (SENTINEL_COOLIFY_URL)'),
         token: z.string().min(1).optional().describe('Coolify API token with read + deploy (secret; SENTINEL_COOLIFY_TOKEN)'),
         appUuid: z.string().trim().min(1).optional().describe('uuid of the app resource (SENTINEL_COOLIFY_APP_UUID)'),
+        zitadelUuid: z
+          .string()
+          .trim()
+          .min(1)
+          .optional()
+          .describe('uuid of the Zitadel stack, a Docker Compose service or application (SENTINEL_COOLIFY_ZITADEL_UUID)'),
+        appDbUuid: z.string().trim().min(1).optional().describe("uuid of the app's PostgreSQL database resource (SENTINEL_COOLIFY_APP_DB_UUID)"),
+        zitadelDbUuid: z.string().trim().min(1).optional().describe("uuid of Zitadel's PostgreSQL database resource (SENTINEL_COOLIFY_ZITADEL_DB_UUID)"),
         deployTimeoutMs: positiveInt('coolify.deployTimeoutMs').default(900_000).describe('deadline for a deployment to finish'),
         pollIntervalMs: positiveInt('coolify.pollIntervalMs').default(2_000).describe('deployment status poll interval'),
       })
@@ -116,6 +124,16 @@ const fieldsSchema = z
           .describe('maximum app downtime during a redeploy (SENTINEL_DOWNTIME_BUDGET_SECONDS)'),
       })
       .default({ downtimeBudgetSeconds: 10 }),
+    backups: z
+      .strictObject({
+        maxAgeHours: positiveInt('backups.maxAgeHours')
+          .default(26)
+          .describe('the newest backup must be younger than this many hours (SENTINEL_BACKUP_MAX_AGE_HOURS; a daily backup plus slack)'),
+        retentionDays: positiveInt('backups.retentionDays')
+          .default(7)
+          .describe('the backup retention must keep at least this many days (SENTINEL_BACKUP_RETENTION_DAYS)'),
+      })
+      .default({ maxAgeHours: 26, retentionDays: 7 }),
     allowMutations: flag.optional().describe('allow admin CRUD (SENTINEL_ALLOW_MUTATIONS); default on for the local stack only'),
     allowDisruptive: flag.optional().describe('allow the redeploy check (SENTINEL_ALLOW_DISRUPTIVE); default on for the local stack only'),
     timeouts: z
@@ -176,7 +194,9 @@ interface CrossFieldView {
   issuer?: string | undefined;
   tls?: { warnDays: number; failDays: number; handshakeTimeoutMs?: number | undefined; caCertPath?: string | undefined } | undefined;
   redeploy?: { driver?: string | undefined; command?: string | undefined; instanceUrl?: string | undefined; instanceHeader?: string | undefined } | undefined;
-  coolify?: { url?: string | undefined; token?: string | undefined; appUuid?: string | undefined } | undefined;
+  coolify?:
+    | { url?: string | undefined; token?: string | undefined; appUuid?: string | undefined; zitadelUuid?: string | undefined; appDbUuid?: string | undefined; zitadelDbUuid?: string | undefined }
+    | undefined;
   monitor?: { listen: string; token?: string | undefined; allowAnonymous: boolean; deployPollSchedule?: string | undefined } | undefined;
   timeouts?: { probeMs: number } | undefined;
   migrationsPath?: string | undefined;
@@ -229,6 +249,11 @@ function crossFieldIssues(config: CrossFieldView): CrossFieldIssue[] {
     if (coolifySet.length > 0 && coolifySet.length < 3) {
       for (const key of ['url', 'token', 'appUuid'] as const) {
         if (!coolify[key]) add(['coolify', key], `coolify.${key} is required when the other Coolify settings are set`);
+      }
+    }
+    if (coolifySet.length < 3) {
+      for (const key of ['zitadelUuid', 'appDbUuid', 'zitadelDbUuid'] as const) {
+        if (coolify[key]) add(['coolify', key], `coolify.${key} needs coolify.url, coolify.token and coolify.appUuid`);
       }
     }
     if (config.monitor?.deployPollSchedule && coolifySet.length < 3) {
@@ -302,6 +327,11 @@ export const ENV_VARS = {
   SENTINEL_COOLIFY_TOKEN: 'coolify.token',
   SENTINEL_COOLIFY_APP_UUID: 'coolify.appUuid',
   SENTINEL_COOLIFY_DEPLOY_TIMEOUT_MS: 'coolify.deployTimeoutMs',
+  SENTINEL_COOLIFY_ZITADEL_UUID: 'coolify.zitadelUuid',
+  SENTINEL_COOLIFY_APP_DB_UUID: 'coolify.appDbUuid',
+  SENTINEL_COOLIFY_ZITADEL_DB_UUID: 'coolify.zitadelDbUuid',
+  SENTINEL_BACKUP_MAX_AGE_HOURS: 'backups.maxAgeHours',
+  SENTINEL_BACKUP_RETENTION_DAYS: 'backups.retentionDays',
   SENTINEL_REDEPLOY_DRIVER: 'redeploy.driver',
   SENTINEL_REDEPLOY_COMMAND: 'redeploy.command',
   SENTINEL_REDEPLOY_INSTANCE_URL: 'redeploy.instanceUrl',
@@ -358,6 +388,9 @@ export const TARGET_VARIABLES: readonly string[] = [
   'SENTINEL_COOLIFY_URL',
   'SENTINEL_COOLIFY_TOKEN',
   'SENTINEL_COOLIFY_APP_UUID',
+  'SENTINEL_COOLIFY_ZITADEL_UUID',
+  'SENTINEL_COOLIFY_APP_DB_UUID',
+  'SENTINEL_COOLIFY_ZITADEL_DB_UUID',
   'SENTINEL_REDEPLOY_DRIVER',
   'SENTINEL_REDEPLOY_COMMAND',
   'SENTINEL_REDEPLOY_INSTANCE_URL',

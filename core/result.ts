@@ -3,7 +3,12 @@
  * and metrics all speak this shape; nothing else crosses a layer boundary.
  */
 
-export const PROBE_CHECK_IDS = ['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db'] as const;
+export const PROBE_CHECK_IDS = [
+  'tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db',
+  // Coolify's view of the deployment: resource status, the last deployment, the database backups
+  'coolify-resources',
+  'backups',
+] as const;
 export const BROWSER_CHECK_IDS = ['e2e-login', 'e2e-admin-crud', 'e2e-sign-out', 'e2e-session-redeploy'] as const;
 export const CHECK_IDS = [...PROBE_CHECK_IDS, ...BROWSER_CHECK_IDS] as const;
 
@@ -47,6 +52,14 @@ export const REASONS = [
   // browser flows
   'assertion', 'session_lost', 'session_not_revoked', 'idp_disrupted', 'downtime_budget', 'redeploy_failed',
   'instance_unchanged', 'cleanup_failed',
+  // Coolify resources and deployments
+  'resource_down', 'resource_unhealthy', 'resource_missing', 'deploy_failed',
+  // the Coolify API refuses the token (401, a missing ability, the API disabled)
+  'coolify_auth',
+  // database backups in Coolify
+  'backup_missing', 'backup_disabled', 'backup_schedule', 'backup_retention', 'backup_failed', 'backup_stale',
+  // the target's software is older than the API the check needs
+  'not_supported',
   // skips
   'not_configured', 'not_permitted', 'not_selected', 'dependency_failed',
   // anything the classifier cannot place
@@ -63,6 +76,8 @@ export const WARNINGS = [
   'tls_expiry_soon',
   // a redeploy command exited 0 but nothing showed that a new instance serves (no instance signal configured)
   'redeploy_unverified',
+  // a Coolify resource runs without a health check (`running:unknown`): Coolify cannot tell healthy from broken
+  'resource_health_unknown',
 ] as const;
 export type Warning = (typeof WARNINGS)[number];
 

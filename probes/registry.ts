@@ -1,6 +1,8 @@
 /** Check id → probe. Adding a probe touches this map, core/result.ts's id list and the new file. */
 import type { ProbeCheckId } from '../core/result.ts';
 import { appHealthProbe } from './app-health.ts';
+import { backupsProbe } from './backups.ts';
+import { coolifyResourcesProbe } from './coolify-resources.ts';
 import { dbProbe } from './db.ts';
 import { loginV2RedirectProbe } from './login-v2-redirect.ts';
 import { oidcDiscoveryProbe } from './oidc-discovery.ts';
@@ -13,4 +15,6 @@ export const probes = {
   'oidc-discovery': oidcDiscoveryProbe,
   'login-v2-redirect': loginV2RedirectProbe,
   db: dbProbe,
+  'coolify-resources': coolifyResourcesProbe,
+  backups: backupsProbe,
 } satisfies Record<ProbeCheckId, ProbeFn>;

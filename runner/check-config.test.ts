@@ -85,7 +85,8 @@ describe('sentinel check-config on invalid configurations', () => {
 describe('sentinel check-config on valid configurations', () => {
   test('the production example (secrets from the environment) is valid; secrets are masked; skips are explained', async () => {
     const { SENTINEL_PASSWORD_2: _second, ...secrets } = SECRETS;
-    const run = await runCli(['check-config'], { ...secrets, SENTINEL_CONFIG: join(REPO, 'fixtures/config/example.json'), SENTINEL_COOLIFY_APP_UUID: 'gadgetbot-app-uuid' });
+    const uuids = { SENTINEL_COOLIFY_APP_UUID: 'gadgetbot-app-uuid', SENTINEL_COOLIFY_ZITADEL_UUID: 'zitadel-stack-uuid', SENTINEL_COOLIFY_APP_DB_UUID: 'gadgetbot-db-uuid', SENTINEL_COOLIFY_ZITADEL_DB_UUID: 'zitadel-db-uuid' };
+    const run = await runCli(['check-config'], { ...secrets, SENTINEL_CONFIG: join(REPO, 'fixtures/config/example.json'), ...uuids });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
@@ -94,7 +95,9 @@ describe('sentinel check-config on valid configurations', () => {
     expect(lines).toContain('  coolify.token = [set]');
     expect(lines).toContain('  databaseUrl = [set]');
     expect(lines).toContain('  coolify.url = "https://gadgetbot-coolify.vellandi.net"');
-    expect(lines).toContain('checks enabled for `sentinel run --mode postdeploy`: tls, app-health, oidc-discovery, login-v2-redirect, db, e2e-login, e2e-sign-out');
+    expect(lines).toContain('  coolify.appDbUuid = "gadgetbot-db-uuid"');
+    expect(lines).toContain('  backups.maxAgeHours = 26');
+    expect(lines).toContain('checks enabled for `sentinel run --mode postdeploy`: tls, app-health, oidc-discovery, login-v2-redirect, db, coolify-resources, backups, e2e-login, e2e-sign-out');
     expect(lines).toContain('  skipped e2e-admin-crud: not_permitted: mutating check: pass --allow-mutations or set SENTINEL_ALLOW_MUTATIONS=true');
     assertNoSecrets(run.stdout);
   });
@@ -134,7 +137,7 @@ describe('.env.example', () => {
 });
 
 describe('check-config and the monitor', () => {
-  const TARGET = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', SENTINEL_USER: 'sentinel-e2e@vellandi.net', SENTINEL_PASSWORD: 'pw-Zq8-SECRET-7731', SENTINEL_SKIP: 'db' };
+  const TARGET = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', SENTINEL_USER: 'sentinel-e2e@vellandi.net', SENTINEL_PASSWORD: 'pw-Zq8-SECRET-7731', SENTINEL_SKIP: 'db,coolify-resources,backups' };
 
   test.concurrent('schedules are judged by node-cron itself (names and ranges), and check-config says what the monitor runs and when', async ({ expect }) => {
     const run = await runCli(['check-config'], { ...TARGET, SENTINEL_SCHEDULE_BROWSER: '*/15 8-18 * * MON-FRI', SENTINEL_SCHEDULE_PROBES: '*/30 * * * * *' });

@@ -21,6 +21,9 @@ export interface StackInfo {
   coolifyUrl: string;
   coolifyToken: string;
   coolifyAppUuid: string;
+  coolifyZitadelUuid: string;
+  coolifyAppDbUuid: string;
+  coolifyZitadelDbUuid: string;
   databaseUrl: string;
   migrationsPath: string;
   caCertPath: string;
@@ -69,6 +72,9 @@ export function envFromStackInfo(info: StackInfo): Record<string, string> {
     SENTINEL_COOLIFY_URL: info.coolifyUrl,
     SENTINEL_COOLIFY_TOKEN: info.coolifyToken,
     SENTINEL_COOLIFY_APP_UUID: info.coolifyAppUuid,
+    SENTINEL_COOLIFY_ZITADEL_UUID: info.coolifyZitadelUuid,
+    SENTINEL_COOLIFY_APP_DB_UUID: info.coolifyAppDbUuid,
+    SENTINEL_COOLIFY_ZITADEL_DB_UUID: info.coolifyZitadelDbUuid,
     SENTINEL_TLS_HOSTS: info.tlsHosts.join(','),
     SENTINEL_ALLOW_MUTATIONS: 'true',
     SENTINEL_ALLOW_DISRUPTIVE: 'true',
@@ -91,7 +97,19 @@ function parseReady(line: string): StackInfo {
     if (typeof info[key] !== 'string') throw new SentinelError('stack_failed', `the local stack's READY line lacks ${key}`);
   }
   if (!Array.isArray(info.users) || !Array.isArray(info.tlsHosts)) throw new SentinelError('stack_failed', "the local stack's READY line lacks users or tlsHosts");
-  return { loginBasePath: '/ui/v2/login', clientId: '', coolifyToken: '', coolifyAppUuid: '', migrationsPath: '', faults: [], pids: [], ...info } as StackInfo;
+  return {
+    loginBasePath: '/ui/v2/login',
+    clientId: '',
+    coolifyToken: '',
+    coolifyAppUuid: '',
+    coolifyZitadelUuid: '',
+    coolifyAppDbUuid: '',
+    coolifyZitadelDbUuid: '',
+    migrationsPath: '',
+    faults: [],
+    pids: [],
+    ...info,
+  } as StackInfo;
 }
 
 /** Resolves when the child has exited (immediately if it already has). */

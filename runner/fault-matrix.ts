@@ -87,8 +87,8 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
   },
   {
     fault: 'idp-down',
-    failed: { 'oidc-discovery': 'http_status', 'login-v2-redirect': 'idp_error', ...ALL_BROWSER('idp_error') },
-    why: 'Zitadel container stopped behind Traefik (502): discovery and authorize answer 502, every sign-in stops at the IdP',
+    failed: { 'oidc-discovery': 'http_status', 'login-v2-redirect': 'idp_error', 'coolify-resources': 'resource_down', ...ALL_BROWSER('idp_error') },
+    why: 'Zitadel container stopped behind Traefik (502): discovery and authorize answer 502, every sign-in stops at the IdP; Coolify shows the Zitadel stack exited',
   },
   {
     fault: 'idp-slow',
@@ -157,8 +157,8 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
   },
   {
     fault: 'db-down',
-    failed: { db: 'db_unreachable', 'login-v2-redirect': 'http_status', ...ALL_BROWSER('sign_in_error') },
-    why: 'Postgres stopped: the db probe cannot connect; sign-in/social needs the verifications table, answers 500, and no one signs in',
+    failed: { db: 'db_unreachable', 'login-v2-redirect': 'http_status', 'coolify-resources': 'resource_down', ...ALL_BROWSER('sign_in_error') },
+    why: 'Postgres stopped (the database exited): the db probe cannot connect; sign-in/social needs the verifications table, answers 500, and no one signs in; Coolify shows gadgetbot-db exited:unhealthy',
   },
   {
     fault: 'tls-expiring',
@@ -195,6 +195,36 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
     fault: 'tls-host-hangs',
     failed: { tls: 'timeout' },
     why: 'one more listed TLS host accepts TCP and never answers the handshake (a wedged load balancer): that host fails at its handshake deadline, the app, IdP and Coolify certificates are still judged and nothing else uses that host',
+  },
+  {
+    fault: 'coolify-app-unhealthy',
+    failed: { 'app-health': 'http_status', 'login-v2-redirect': 'http_status', 'coolify-resources': 'resource_unhealthy', ...ALL_BROWSER('sign_in_error') },
+    why: "the app's health check fails in Coolify (a wrong path or port): Coolify reports running:unhealthy, and Traefik routes nothing to a container Docker calls unhealthy, so the app answers Traefik's 404; the IdP, the database and the certificate are untouched",
+  },
+  {
+    fault: 'coolify-deploy-failed',
+    failed: { 'coolify-resources': 'deploy_failed' },
+    why: 'the last deployment (a push to main) failed in Coolify: the previous version keeps serving, so only Coolify\'s deployment record shows that production is not what was pushed',
+  },
+  {
+    fault: 'coolify-backup-failed',
+    failed: { backups: 'backup_failed' },
+    why: "last night's backup of gadgetbot-db failed (pg_dump refused by the database): the app runs on, only the backup record shows it",
+  },
+  {
+    fault: 'coolify-backup-stale',
+    failed: { backups: 'backup_stale' },
+    why: 'the schedule is enabled but nothing has run for three days (the scheduler stopped, the server was unreachable): Coolify writes no failed run for a skipped schedule, so only the age of the newest backup shows it',
+  },
+  {
+    fault: 'coolify-backup-disabled',
+    failed: { backups: 'backup_disabled' },
+    why: 'the scheduled backup of gadgetbot-db was switched off: Coolify skips it silently; the schedule itself says so',
+  },
+  {
+    fault: 'coolify-no-backup-api',
+    failed: { backups: 'not_supported' },
+    why: 'Coolify 4.0.0-beta.420, from before the backup API (v4.0.0-beta.429): the backup endpoints fall into the catch-all 404, so the check says it cannot look and names the version, while resources and deployments are still read',
   },
   {
     fault: HEALTHY,

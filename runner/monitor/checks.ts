@@ -4,7 +4,7 @@
  */
 import type { Config } from '../../core/config.ts';
 import type { BrowserCheckId, CheckId, ProbeCheckId } from '../../core/result.ts';
-import { defaultTlsHosts } from '../../probes/targets.ts';
+import { defaultTlsHosts, watchedDatabases, watchedResources } from '../../probes/targets.ts';
 import type { CheckSpec, CheckType } from '../metrics.ts';
 
 export interface MonitorChecks {
@@ -20,6 +20,8 @@ const CHECK_TYPES: Record<ProbeCheckId, CheckType> = {
   'oidc-discovery': 'oidc',
   'login-v2-redirect': 'oidc',
   db: 'db',
+  'coolify-resources': 'coolify',
+  backups: 'coolify',
 };
 
 export function checkTypeOf(id: CheckId): CheckType {
@@ -59,6 +61,9 @@ export function targetOf(id: CheckId, config: Config): string {
       return hostOf(config.issuer);
     case 'db':
       return dbTarget(config.databaseUrl);
+    case 'coolify-resources':
+    case 'backups':
+      return hostOf(config.coolify.url);
     default:
       return hostOf(config.appUrl);
   }
@@ -76,6 +81,8 @@ export function checkSpecs(config: Config, selection: MonitorChecks, intervals: 
     scheduled,
     ...(intervalSeconds === undefined ? {} : { intervalSeconds }),
     ...(id === 'tls' ? { tlsTargets: tlsTargets(config) } : {}),
+    ...(id === 'coolify-resources' ? { resources: watchedResources(config).map((r) => r.role) } : {}),
+    ...(id === 'backups' ? { databases: watchedDatabases(config).map((r) => r.role) } : {}),
   });
   return [
     ...selection.probes.map((id) => spec(id, id === 'login-v2-redirect' ? (intervals.signIn ?? intervals.probes) : intervals.probes, true)),

@@ -76,6 +76,8 @@ const SHUTDOWN_WORK_GRACE_MS = 8_000;
 const DEPLOY_START_RETRY_MS = 30_000;
 /** The one probe that signs in (one POST /api/auth/sign-in/social per run). */
 const SIGN_IN_PROBE = 'login-v2-redirect' satisfies ProbeCheckId;
+/** The probe that reads Coolify's deployment record: what a failed deployment runs. */
+const DEPLOY_PROBE = 'coolify-resources' satisfies ProbeCheckId;
 
 async function defaultRunProbe(): Promise<RunProbeFn> {
   const { runProbe } = await import('../../probes/run.ts');
@@ -260,9 +262,14 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
           if (outcome !== 'running') recordDeployment(metrics, outcome, atMs, event.uuid);
         };
         if (event.status === 'failed') {
-          log(`monitor: deployment ${event.uuid} failed; no post-deploy run`);
           settle('deploy_failed');
-          return;
+          if (!probes.includes(DEPLOY_PROBE)) {
+            log(`monitor: deployment ${event.uuid} failed; no post-deploy run`);
+            return;
+          }
+          // Red at once (deploy_failed), not at the next scheduled probe run or the next finished deployment.
+          log(`monitor: deployment ${event.uuid} failed; running ${DEPLOY_PROBE}`);
+          return scheduler.runTracked('deploy', async (signal) => void recordLive(signal)(await runProbeWithDeadline(DEPLOY_PROBE, config, runProbe, signal)));
         }
         if (scheduler.running('deploy')) {
           settle('skipped');

@@ -98,6 +98,31 @@ describe('monitor scheduler', () => {
     expect(await metricValue(monitor.url, 'sentinel_deployment_runs_total{outcome="deploy_failed"}')).toBe(1);
   });
 
+  it('a failed deployment runs coolify-resources at once: deploy_failed shows without waiting for a schedule or a later deployment', async () => {
+    const failing: CheckResult = { ...passed('coolify-resources'), status: 'failed', reason: 'deploy_failed', message: 'app last deployment: observed "failed (deployment dep-9, commit abc)" expected "not failed"' };
+    let deploymentFailed = false;
+    const probes = fakeProbes((id) => (id === 'coolify-resources' && deploymentFailed ? failing : passed(id)));
+    let deploy: ((e: { uuid: string; status: 'finished' | 'failed' }) => unknown) | undefined;
+    const monitor = await start(testConfig({ coolify: { url: 'https://coolify.example.test', token: 'coolify-Token-123', appUuid: 'app-1' }, monitor: { deployPollSchedule: '*/30 * * * * *' } }), {
+      runProbe: probes.run,
+      runBrowser: fakeBrowser().run,
+      createDeployWatcher: ({ onDeployment }) => {
+        deploy = (e) => onDeployment(e, new AbortController().signal);
+        return { start: async () => undefined, stop: async () => undefined };
+      },
+    });
+    await monitor.firstCycle;
+    const before = { probes: probes.rec.calls.length, coolify: probes.rec.count('coolify-resources') };
+    deploymentFailed = true;
+    await deploy!({ uuid: 'dep-9', status: 'failed' });
+    // Only that probe ran (the others wait for their schedule), and its result is on /metrics at once.
+    expect(probes.rec.count('coolify-resources')).toBe(before.coolify + 1);
+    expect(probes.rec.calls.length).toBe(before.probes + 1);
+    expect(monitor.history.last('coolify-resources')!.result).toMatchObject({ status: 'failed', reason: 'deploy_failed' });
+    expect(await metricValue(monitor.url, 'sentinel_check_reason{check="coolify-resources",check_type="coolify",target="coolify.example.test",reason="deploy_failed",runbook="The last Coolify deployment failed (the previous version keeps running): read its deployment log in Coolify (build errors, environment variables), fix and redeploy."}')).toBe(1);
+    expect(await metricValue(monitor.url, 'sentinel_deployment_runs_total{outcome="deploy_failed"}')).toBe(1);
+  });
+
   it('stops a hanging probe at its deadline and records failed/timeout', async () => {
     const probes = fakeProbes((id) => (id === 'db' ? new Promise<CheckResult>(() => undefined) : passed(id)));
     const started = Date.now();

@@ -2,6 +2,8 @@
 import type { ProbeCheckId } from '../core/result.ts';
 import { appHealthProbe } from './app-health.ts';
 import { dbProbe } from './db.ts';
+import { idpHealthProbe } from './idp-health.ts';
+import { idpTokenProbe } from './idp-token.ts';
 import { loginV2RedirectProbe } from './login-v2-redirect.ts';
 import { oidcDiscoveryProbe } from './oidc-discovery.ts';
 import { tlsProbe } from './tls.ts';
@@ -13,4 +15,6 @@ export const probes = {
   'oidc-discovery': oidcDiscoveryProbe,
   'login-v2-redirect': loginV2RedirectProbe,
   db: dbProbe,
+  'idp-token': idpTokenProbe,
+  'idp-health': idpHealthProbe,
 } satisfies Record<ProbeCheckId, ProbeFn>;

@@ -64,6 +64,9 @@ function decide(id: CheckId, input: SelectionInput): Decision {
   if (id === 'db' && !config.databaseUrl) {
     return { id, run: false, reason: 'not_configured', message: 'no database URL (SENTINEL_DATABASE_URL)' };
   }
+  if (id === 'idp-token' && !(config.idpToken.clientId && config.idpToken.clientSecret)) {
+    return { id, run: false, reason: 'not_configured', message: 'no service user (SENTINEL_IDP_TOKEN_CLIENT_ID and SENTINEL_IDP_TOKEN_CLIENT_SECRET)' };
+  }
   if (id === 'tls' && !config.tls.hosts?.length && defaultTlsHosts(config).length === 0) {
     return { id, run: false, reason: 'not_configured', message: 'no https host to check (set SENTINEL_TLS_HOSTS or use https URLs)' };
   }

@@ -20,6 +20,8 @@ const CHECK_TYPES: Record<ProbeCheckId, CheckType> = {
   'oidc-discovery': 'oidc',
   'login-v2-redirect': 'oidc',
   db: 'db',
+  'idp-token': 'oidc',
+  'idp-health': 'http',
 };
 
 export function checkTypeOf(id: CheckId): CheckType {
@@ -56,6 +58,8 @@ export function targetOf(id: CheckId, config: Config): string {
     case 'tls':
       return tlsTargets(config).join(',');
     case 'oidc-discovery':
+    case 'idp-token':
+    case 'idp-health':
       return hostOf(config.issuer);
     case 'db':
       return dbTarget(config.databaseUrl);

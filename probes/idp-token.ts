@@ -81,12 +81,13 @@ async function fetchJwks(http: ProbeHttp, fetcher: OidcFetch, signal: AbortSigna
 async function verifySignature(token: string, jwks: JSONWebKeySet): Promise<{ ok: true; payload: Uint8Array } | { ok: false; why: string }> {
   const header = decodeProtectedHeader(token);
   const kids = jwks.keys.map((k) => k.kid ?? '(no kid)');
+  const kid = header.kid ?? '(none)';
   try {
     const { payload } = await compactVerify(token, createLocalJWKSet(jwks), { algorithms: TOKEN_ALGORITHMS });
     return { ok: true, payload };
   } catch (error) {
-    if (error instanceof joseErrors.JWKSNoMatchingKey) return { ok: false, why: `no published key fits kid ${JSON.stringify(header.kid ?? null)} alg ${String(header.alg)} (published: ${kids.join(', ') || 'none'})` };
-    if (error instanceof joseErrors.JWSSignatureVerificationFailed) return { ok: false, why: `the published key with kid ${JSON.stringify(header.kid ?? null)} does not verify the signature` };
+    if (error instanceof joseErrors.JWKSNoMatchingKey) return { ok: false, why: `no published key fits kid ${kid} alg ${String(header.alg)} (published kids: ${kids.join(', ') || 'none'})` };
+    if (error instanceof joseErrors.JWSSignatureVerificationFailed) return { ok: false, why: `the published key with kid ${kid} does not verify the signature` };
     if (error instanceof joseErrors.JOSEAlgNotAllowed) return { ok: false, why: `alg ${String(header.alg)} is not an asymmetric signing algorithm` };
     if (error instanceof joseErrors.JOSEError) return { ok: false, why: `${error.code}: ${error.message}` };
     throw error;
@@ -98,6 +99,11 @@ function grantFailure(error: unknown, fetcher: OidcFetch): unknown {
   if (error instanceof client.ResponseBodyError) {
     const what = `token endpoint answered ${error.status} ${error.error}${error.error_description ? `: ${error.error_description}` : ''}`;
     return new ProbeFailure(error.status >= 500 ? 'http_status' : 'token_grant_refused', what);
+  }
+  if (error instanceof client.WWWAuthenticateChallengeError) {
+    const challenge = error.cause[0];
+    const what = [challenge?.parameters.error, challenge?.parameters.error_description].filter(Boolean).join(': ');
+    return new ProbeFailure('token_grant_refused', `token endpoint answered ${error.status} with a ${challenge?.scheme ?? ''} challenge${what ? ` (${what})` : ''}`);
   }
   return endpointFailure(error, fetcher);
 }

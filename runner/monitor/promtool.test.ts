@@ -49,8 +49,10 @@ describe.skipIf(!PROMTOOL)(`promtool${PROMTOOL ? '' : ' — SKIPPED: promtool is
       'login-v2-redirect': { ...passed('login-v2-redirect'), status: 'failed', reason: 'login_v1', observations: { httpStatusCode: 302, loginUi: 'v1' } },
       'app-health': passed('app-health', { observations: { httpStatusCode: 200 } }),
       'oidc-discovery': { ...passed('oidc-discovery'), status: 'failed', reason: 'http_status', observations: { httpStatusCode: 502 } },
+      'idp-token': { ...passed('idp-token'), status: 'failed', reason: 'jwks_mismatch', observations: { httpStatusCode: 200 } },
+      'idp-health': { ...passed('idp-health'), status: 'failed', reason: 'login_not_ready', observations: { httpStatusCode: 503 } },
     };
-    const monitor = await startMonitor(testConfig(), {
+    const monitor = await startMonitor(testConfig({ idpToken: { clientId: 'sentinel-token-probe', clientSecret: 'service-user-Secret-0f4e' } }), {
       log: () => undefined,
       runProbe: fakeProbes((id) => results[id]!).run,
       runBrowser: fakeBrowser((o) => o.checks.map((id) => ({ ...passed(id), status: 'failed' as const, reason: 'idp_error' as const }))).run,
@@ -78,6 +80,7 @@ describe.skipIf(!PROMTOOL)(`promtool${PROMTOOL ? '' : ' — SKIPPED: promtool is
       'login-v2-redirect': { ...passed('login-v2-redirect'), status: 'failed', reason: 'login_v1', observations: { httpStatusCode: 302, loginUi: 'v1' } },
       'app-health': passed('app-health', { observations: { httpStatusCode: 200 } }),
       'oidc-discovery': { ...passed('oidc-discovery'), status: 'failed', reason: 'timeout' },
+      'idp-health': passed('idp-health', { observations: { httpStatusCode: 200 } }),
     };
     const probes = fakeProbes((id) => results[id]!);
     const browser = fakeBrowser((o) => o.checks.map((id) => ({ ...passed(id), status: 'flaky' as const })));

@@ -1,6 +1,6 @@
 /**
  * The monitor's config against a running reference stack: the stack's targets, CA and users, the
- * five probes. Each test adds its own reports folder, schedules and extras (top-level keys replace).
+ * service user and every probe. Each test adds its own reports folder, schedules and extras (top-level keys replace).
  */
 import { configSchema, type Config, type ConfigInput } from '../../../core/config.ts';
 import { PROBE_CHECK_IDS } from '../../../core/result.ts';
@@ -16,6 +16,7 @@ export function stackMonitorConfig(info: StackInfo, overrides: Partial<ConfigInp
     migrationsPath: info.migrationsPath,
     tls: { hosts: info.tlsHosts, caCertPath: info.caCertPath },
     users: info.users,
+    ...(info.machineUser ? { idpToken: { clientId: info.machineUser.clientId, clientSecret: info.machineUser.clientSecret } } : {}),
     checks: [...PROBE_CHECK_IDS],
     ...overrides,
   });

@@ -109,7 +109,8 @@ describe('idp-token against an independent provider (oidc-provider, ES256)', () 
   const otherKey = { ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), kid: 'es-1', alg: 'ES256', use: 'sig' };
   let server: Server;
   let issuer: string;
-  const behaviour = { jwksSameKidOtherKey: false, tokenHangs: false };
+  const { d: _private, ...signingPublicKey } = signingKey;
+  const behaviour = { jwksSameKidOtherKey: false, jwksTwoWithTheKid: false, tokenHangs: false };
 
   beforeAll(async () => {
     server = createServer();
@@ -141,6 +142,7 @@ describe('idp-token against an independent provider (oidc-provider, ES256)', () 
       }
       await next();
       if (behaviour.jwksSameKidOtherKey && ctx.path === '/jwks') ctx.body = { keys: [otherKey] };
+      if (behaviour.jwksTwoWithTheKid && ctx.path === '/jwks') ctx.body = { keys: [otherKey, signingPublicKey] };
     });
     server.on('request', provider.callback());
   });
@@ -170,6 +172,16 @@ describe('idp-token against an independent provider (oidc-provider, ES256)', () 
       expect(result).toMatchObject({ status: 'failed', reason: 'jwks_mismatch', message: 'token signature: observed "the published key with kid es-1 does not verify the signature" expected "verified by a key at ' + issuer + '/jwks"' });
     } finally {
       behaviour.jwksSameKidOtherKey = false;
+    }
+  });
+
+  it('passes when two published keys fit the token and only the second verifies it (each is tried)', async () => {
+    behaviour.jwksTwoWithTheKid = true;
+    try {
+      const result = await runProbe('idp-token', configFor('es256-service'));
+      expect(result).toMatchObject({ status: 'passed', observations: { jwksKeys: 2 } });
+    } finally {
+      behaviour.jwksTwoWithTheKid = false;
     }
   });
 

@@ -86,6 +86,17 @@ async function verifySignature(token: string, jwks: JSONWebKeySet): Promise<{ ok
     const { payload } = await compactVerify(token, createLocalJWKSet(jwks), { algorithms: TOKEN_ALGORITHMS });
     return { ok: true, payload };
   } catch (error) {
+    // Several published keys fit (a token without kid): jose hands them over to be tried one by one.
+    if (error instanceof joseErrors.JWKSMultipleMatchingKeys) {
+      for await (const key of error as unknown as AsyncIterable<CryptoKey>) {
+        try {
+          return { ok: true, payload: (await compactVerify(token, key, { algorithms: TOKEN_ALGORITHMS })).payload };
+        } catch (inner) {
+          if (!(inner instanceof joseErrors.JWSSignatureVerificationFailed)) throw inner;
+        }
+      }
+      return { ok: false, why: `none of the published keys that fit alg ${String(header.alg)} (no kid in the token) verifies the signature` };
+    }
     if (error instanceof joseErrors.JWKSNoMatchingKey) return { ok: false, why: `no published key fits kid ${kid} alg ${String(header.alg)} (published kids: ${kids.join(', ') || 'none'})` };
     if (error instanceof joseErrors.JWSSignatureVerificationFailed) return { ok: false, why: `the published key with kid ${kid} does not verify the signature` };
     if (error instanceof joseErrors.JOSEAlgNotAllowed) return { ok: false, why: `alg ${String(header.alg)} is not an asymmetric signing algorithm` };

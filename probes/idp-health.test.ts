@@ -11,6 +11,9 @@ const CASES = ['healthy', 'idp-not-ready', 'idp-login-not-ready'] as const;
 const idps = new Map<string, RunningIdp>();
 let bare: Running;
 const bareStatuses: Record<string, number> = {};
+let bareCatchAll = false;
+// What each endpoint of the real containers answers (Zitadel api.go healthHandler, Login V2 healthy/ready routes).
+const HEALTH_BODIES: Record<string, string> = { '/debug/healthz': 'ok', '/debug/ready': '"ok"', '/auth/login/healthy': '{}', '/auth/login/ready': 'OK' };
 
 beforeAll(async () => {
   for (const name of CASES) {
@@ -18,7 +21,8 @@ beforeAll(async () => {
   }
   bare = await startHttp((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    res.writeHead(bareStatuses[path] ?? 200, { 'content-type': 'text/plain' }).end('x');
+    if (bareCatchAll) return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>GadgetBot</title>');
+    res.writeHead(bareStatuses[path] ?? 200, { 'content-type': 'text/plain' }).end(HEALTH_BODIES[path] ?? 'not found');
   });
 }, 120_000);
 afterAll(async () => {
@@ -33,7 +37,10 @@ describe('idp-health', () => {
     const idp = idps.get('healthy')!;
     const result = await runProbe('idp-health', configFor(idp.issuer));
     expect(result).toMatchObject({ status: 'passed', target: idp.issuer, observations: { httpStatusCode: 200, zitadelHealthz: 200, zitadelReady: 200, loginHealthy: 200, loginReady: 200 } });
-    expect(result.assertions?.map((a) => a.name)).toEqual(['GET /debug/healthz status', 'GET /debug/ready status', 'GET /ui/v2/login/healthy status', 'GET /ui/v2/login/ready status']);
+    expect(result.assertions?.map((a) => a.name)).toEqual([
+      'GET /debug/healthz status', 'GET /debug/healthz body', 'GET /debug/ready status', 'GET /debug/ready body',
+      'GET /ui/v2/login/healthy status', 'GET /ui/v2/login/healthy body', 'GET /ui/v2/login/ready status', 'GET /ui/v2/login/ready body',
+    ]);
   });
 
   it('idp_not_ready (idp-not-ready): /debug/ready answers 412 while discovery still answers; the login container follows', async () => {
@@ -50,9 +57,24 @@ describe('idp-health', () => {
   });
 
   it('uses the configured login base path, and a login build without /ready is not ready', async () => {
+    expect(await runProbe('idp-health', configFor(bare.url, '/auth/login'))).toMatchObject({ status: 'passed' });
     bareStatuses['/auth/login/ready'] = 404;
-    const result = await runProbe('idp-health', configFor(bare.url, '/auth/login'));
-    expect(result).toMatchObject({ status: 'failed', reason: 'login_not_ready', message: 'GET /auth/login/ready status: observed 404 expected 200' });
+    try {
+      const result = await runProbe('idp-health', configFor(bare.url, '/auth/login'));
+      expect(result).toMatchObject({ status: 'failed', reason: 'login_not_ready', message: 'GET /auth/login/ready status: observed 404 expected 200' });
+    } finally {
+      delete bareStatuses['/auth/login/ready'];
+    }
+  });
+
+  it('bad_response: a catch-all page answering 200 everywhere (another app behind the domain) is no health answer', async () => {
+    bareCatchAll = true;
+    try {
+      const result = await runProbe('idp-health', configFor(bare.url, '/auth/login'));
+      expect(result).toMatchObject({ status: 'failed', reason: 'bad_response', message: 'GET /debug/healthz body: observed "text/html, 39 bytes" expected "ok"' });
+    } finally {
+      bareCatchAll = false;
+    }
   });
 
   it('a refused connection and a deadline are transport failures, not readiness verdicts', async () => {

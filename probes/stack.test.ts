@@ -5,7 +5,7 @@ import { runProbes } from './run.ts';
 import { testConfig } from './test-support/config.ts';
 
 /**
- * On the embedded reference stack all five probes pass, twice in a row (the second run hits warm
+ * On the embedded reference stack all probes pass, twice in a row (the second run hits warm
  * connections). Their speed is measured by `npm run bench`, not here. Two runs make two sign-in
  * requests: inside Better Auth's 3 per 10 s. Then the sign-in limit is used up on purpose, and
  * login-v2-redirect meets the app's real 429.
@@ -29,12 +29,13 @@ function stackConfig(timeouts?: { probeMs: number }) {
     databaseUrl: info.databaseUrl,
     migrationsPath: info.migrationsPath,
     tls: { hosts: info.tlsHosts, caCertPath: info.caCertPath },
+    idpToken: { clientId: info.machineUser.clientId, clientSecret: info.machineUser.clientSecret },
     ...(timeouts ? { timeouts } : {}),
   });
 }
 
 describe('probes against the reference stack', () => {
-  it('pass all five, concurrently, twice in a row', async () => {
+  it('pass all of them, concurrently, twice in a row', async () => {
     const { info } = stack;
     const config = stackConfig();
     const allPassed = PROBE_CHECK_IDS.map((id) => ({ id, status: 'passed', reason: undefined, message: undefined }));
@@ -47,6 +48,7 @@ describe('probes against the reference stack', () => {
     const dbPassword = decodeURIComponent(new URL(info.databaseUrl).password);
     expect(dbPassword.length).toBeGreaterThan(3);
     expect(JSON.stringify([...first, ...results])).not.toContain(dbPassword);
+    expect(JSON.stringify([...first, ...results])).not.toContain(info.machineUser.clientSecret);
   });
 
   it("login-v2-redirect meets the app's 429: fails rate_limited when the stated wait outlasts its deadline, else waits it out and passes", async () => {

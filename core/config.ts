@@ -11,7 +11,10 @@ import { z } from 'zod';
 import { CHECK_IDS, type CheckId } from './result.ts';
 
 /** Fields whose values never reach output. `collectSecrets` reads them; `check-config` masks them. */
-export const SECRET_PATHS = ['users.0.password', 'users.1.password', 'databaseUrl', 'coolify.token', 'monitor.token', 'redeploy.command'] as const;
+export const SECRET_PATHS = [
+  'users.0.password', 'users.1.password', 'databaseUrl', 'coolify.token', 'monitor.token', 'redeploy.command',
+  'idpToken.clientSecret',
+] as const;
 
 const httpUrl = (what: string) =>
   z
@@ -69,6 +72,36 @@ const fieldsSchema = z
       .default(['openid', 'profile', 'email', 'offline_access'])
       .describe('scopes the app asks for'),
     users: z.array(userSchema).max(2).default([]).describe('test users (SENTINEL_USER/SENTINEL_PASSWORD, SENTINEL_USER_2/SENTINEL_PASSWORD_2)'),
+    idpToken: z
+      .strictObject({
+        clientId: z
+          .string()
+          .trim()
+          .min(1)
+          .optional()
+          .describe("client id of a Zitadel service user for the idp-token check: the user's user name (SENTINEL_IDP_TOKEN_CLIENT_ID)"),
+        clientSecret: z.string().min(1).optional().describe('client secret of that service user (secret; SENTINEL_IDP_TOKEN_CLIENT_SECRET)'),
+        scope: z
+          .string()
+          .trim()
+          .regex(/(^| )openid( |$)/, 'idpToken.scope must contain openid (Zitadel requires it for the client-credentials grant)')
+          .default('openid')
+          .describe('scope of the client-credentials request (SENTINEL_IDP_TOKEN_SCOPE); add urn:zitadel:iam:org:project:id:<id>:aud for a project audience'),
+        audience: z
+          .string()
+          .trim()
+          .min(1)
+          .optional()
+          .describe("audience the token must name (SENTINEL_IDP_TOKEN_AUDIENCE); default the client id, Zitadel's audience when the scope names no project"),
+        acceptedBy: z
+          .enum(['userinfo', 'none'])
+          .default('userinfo')
+          .describe('where the IdP must accept the token (SENTINEL_IDP_TOKEN_ACCEPTED_BY): userinfo (Zitadel), or none for an IdP whose endpoints take no client-credentials token'),
+        clockSkewSeconds: positiveInt('idpToken.clockSkewSeconds')
+          .default(60)
+          .describe("largest difference between the token's iat and this machine's clock (SENTINEL_IDP_CLOCK_SKEW_SECONDS)"),
+      })
+      .default({ scope: 'openid', acceptedBy: 'userinfo', clockSkewSeconds: 60 }),
     tls: z
       .strictObject({
         hosts: z.array(hostPort).optional().describe('host:port list to watch (SENTINEL_TLS_HOSTS); default the app, IdP and Coolify hosts'),
@@ -200,6 +233,7 @@ interface CrossFieldView {
   monitor?: { listen: string; token?: string | undefined; allowAnonymous: boolean; deployPollSchedule?: string | undefined } | undefined;
   timeouts?: { probeMs: number } | undefined;
   migrationsPath?: string | undefined;
+  idpToken?: { clientId?: string | undefined; clientSecret?: string | undefined } | undefined;
 }
 
 /** True for a listen address only this machine can reach (127.0.0.0/8, ::1, localhost). */
@@ -222,6 +256,10 @@ function crossFieldIssues(config: CrossFieldView): CrossFieldIssue[] {
   }
   if (config.appUrl?.startsWith('https:') && config.issuer?.startsWith('http:')) {
     add(['issuer'], 'issuer is http:// while appUrl is https://; production Zitadel is served over https');
+  }
+  if (config.idpToken && Boolean(config.idpToken.clientId) !== Boolean(config.idpToken.clientSecret)) {
+    const missing = config.idpToken.clientId ? 'clientSecret' : 'clientId';
+    add(['idpToken', missing], `idpToken.${missing} is required when the other idp-token setting is set (the service user's client id and secret)`);
   }
   if (config.redeploy?.driver === 'command' && !config.redeploy.command) {
     add(['redeploy', 'command'], 'redeploy.command is required when redeploy.driver is command');
@@ -300,6 +338,7 @@ function crossFieldIssuesOfRaw(input: Record<string, unknown>): CrossFieldIssue[
     monitor: part('monitor'),
     timeouts: part('timeouts'),
     migrationsPath: part('migrationsPath'),
+    idpToken: part('idpToken'),
   });
 }
 
@@ -316,6 +355,12 @@ export const ENV_VARS = {
   SENTINEL_PASSWORD: 'users.0.password',
   SENTINEL_USER_2: 'users.1.loginName',
   SENTINEL_PASSWORD_2: 'users.1.password',
+  SENTINEL_IDP_TOKEN_CLIENT_ID: 'idpToken.clientId',
+  SENTINEL_IDP_TOKEN_CLIENT_SECRET: 'idpToken.clientSecret',
+  SENTINEL_IDP_TOKEN_SCOPE: 'idpToken.scope',
+  SENTINEL_IDP_TOKEN_AUDIENCE: 'idpToken.audience',
+  SENTINEL_IDP_TOKEN_ACCEPTED_BY: 'idpToken.acceptedBy',
+  SENTINEL_IDP_CLOCK_SKEW_SECONDS: 'idpToken.clockSkewSeconds',
   SENTINEL_TLS_HOSTS: 'tls.hosts',
   SENTINEL_TLS_WARN_DAYS: 'tls.warnDays',
   SENTINEL_TLS_FAIL_DAYS: 'tls.failDays',
@@ -381,6 +426,11 @@ export const TARGET_VARIABLES: readonly string[] = [
   'SENTINEL_PASSWORD',
   'SENTINEL_USER_2',
   'SENTINEL_PASSWORD_2',
+  'SENTINEL_IDP_TOKEN_CLIENT_ID',
+  'SENTINEL_IDP_TOKEN_CLIENT_SECRET',
+  'SENTINEL_IDP_TOKEN_SCOPE',
+  'SENTINEL_IDP_TOKEN_AUDIENCE',
+  'SENTINEL_IDP_TOKEN_ACCEPTED_BY',
   'SENTINEL_TLS_HOSTS',
   'SENTINEL_CA_CERT',
   'SENTINEL_DATABASE_URL',
@@ -606,6 +656,7 @@ export function collectSecrets(config: Config): string[] {
   };
   for (const user of config.users) add(user.password);
   add(config.coolify.token);
+  add(config.idpToken.clientSecret);
   add(config.monitor.token);
   add(config.redeploy.command);
   if (config.databaseUrl) {

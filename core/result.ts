@@ -8,6 +8,8 @@ export const PROBE_CHECK_IDS = [
   // Coolify's view of the deployment: resource status, the last deployment, the database backups
   'coolify-resources',
   'backups',
+  'idp-token',
+  'idp-health',
 ] as const;
 export const BROWSER_CHECK_IDS = ['e2e-login', 'e2e-admin-crud', 'e2e-sign-out', 'e2e-session-redeploy'] as const;
 export const CHECK_IDS = [...PROBE_CHECK_IDS, ...BROWSER_CHECK_IDS] as const;
@@ -39,6 +41,10 @@ export const REASONS = [
   'http_status', 'bad_response',
   // oidc
   'issuer_mismatch', 'endpoint_mismatch', 'pkce_unsupported', 'scope_unsupported', 'jwks_empty', 'jwks_unusable',
+  // idp-token: a machine user's token, verified as every other client of the IdP verifies it
+  'token_grant_refused', 'token_not_jwt', 'jwks_mismatch', 'token_issuer_mismatch', 'token_audience_mismatch', 'clock_skew', 'token_rejected',
+  // idp-health: Zitadel's readiness and the Login V2 container's
+  'idp_not_ready', 'login_not_ready',
   // login v2 redirect / sign-in
   'login_v1', 'login_wrong_host', 'login_page_error', 'authorize_mismatch', 'redirect_uri_mismatch', 'sign_in_error',
   'rate_limited', 'idp_error',

@@ -4,6 +4,8 @@ import { appHealthProbe } from './app-health.ts';
 import { backupsProbe } from './backups.ts';
 import { coolifyResourcesProbe } from './coolify-resources.ts';
 import { dbProbe } from './db.ts';
+import { idpHealthProbe } from './idp-health.ts';
+import { idpTokenProbe } from './idp-token.ts';
 import { loginV2RedirectProbe } from './login-v2-redirect.ts';
 import { oidcDiscoveryProbe } from './oidc-discovery.ts';
 import { tlsProbe } from './tls.ts';
@@ -17,4 +19,6 @@ export const probes = {
   db: dbProbe,
   'coolify-resources': coolifyResourcesProbe,
   backups: backupsProbe,
+  'idp-token': idpTokenProbe,
+  'idp-health': idpHealthProbe,
 } satisfies Record<ProbeCheckId, ProbeFn>;

@@ -38,6 +38,7 @@ function stackConfig(timeouts?: { probeMs: number }) {
       appDbUuid: info.coolifyAppDbUuid,
       zitadelDbUuid: info.coolifyZitadelDbUuid,
     },
+    idpToken: { clientId: info.machineUser.clientId, clientSecret: info.machineUser.clientSecret },
     ...(timeouts ? { timeouts } : {}),
   });
 }
@@ -56,6 +57,7 @@ describe('probes against the reference stack', () => {
     const dbPassword = decodeURIComponent(new URL(info.databaseUrl).password);
     expect(dbPassword.length).toBeGreaterThan(3);
     expect(JSON.stringify([...first, ...results])).not.toContain(dbPassword);
+    expect(JSON.stringify([...first, ...results])).not.toContain(info.machineUser.clientSecret);
   });
 
   it("login-v2-redirect meets the app's 429: fails rate_limited when the stated wait outlasts its deadline, else waits it out and passes", async () => {

@@ -10,6 +10,8 @@ export function probeTarget(id: ProbeCheckId, config: Config): string {
     case 'tls':
       return (config.tls.hosts ?? defaultTlsHosts(config)).join(',');
     case 'oidc-discovery':
+    case 'idp-token':
+    case 'idp-health':
       return safeTarget(config.issuer);
     case 'db':
       return config.databaseUrl ? dbTarget(config.databaseUrl) : '(not configured)';

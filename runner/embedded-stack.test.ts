@@ -24,6 +24,7 @@ const INFO: StackInfo = {
     { loginName: 'sentinel-1@gadgetbot.localhost', password: 'one-pass' },
     { loginName: 'sentinel-2@gadgetbot.localhost', password: 'two-pass' },
   ],
+  machineUser: { clientId: 'sentinel-token-probe', clientSecret: 'svc-secret' },
   faults: [],
   pids: [],
 };
@@ -86,6 +87,8 @@ describe('envFromStackInfo', () => {
       SENTINEL_TLS_HOSTS: 'localhost:41001,127.0.0.1:41002,127.0.0.1:41003',
       SENTINEL_ALLOW_MUTATIONS: 'true',
       SENTINEL_ALLOW_DISRUPTIVE: 'true',
+      SENTINEL_IDP_TOKEN_CLIENT_ID: 'sentinel-token-probe',
+      SENTINEL_IDP_TOKEN_CLIENT_SECRET: 'svc-secret',
       SENTINEL_USER: 'sentinel-1@gadgetbot.localhost',
       SENTINEL_PASSWORD: 'one-pass',
       SENTINEL_USER_2: 'sentinel-2@gadgetbot.localhost',

@@ -29,6 +29,8 @@ export interface StackInfo {
   caCertPath: string;
   tlsHosts: string[];
   users: Array<{ loginName: string; password: string }>;
+  /** the IdP's service user for idp-token (a fake stack in a test may have none) */
+  machineUser?: { clientId: string; clientSecret: string };
   faults: string[];
   pids: number[];
 }
@@ -79,6 +81,7 @@ export function envFromStackInfo(info: StackInfo): Record<string, string> {
     SENTINEL_ALLOW_MUTATIONS: 'true',
     SENTINEL_ALLOW_DISRUPTIVE: 'true',
   };
+  if (info.machineUser) Object.assign(env, { SENTINEL_IDP_TOKEN_CLIENT_ID: info.machineUser.clientId, SENTINEL_IDP_TOKEN_CLIENT_SECRET: info.machineUser.clientSecret });
   const [first, second] = info.users;
   if (first) Object.assign(env, { SENTINEL_USER: first.loginName, SENTINEL_PASSWORD: first.password });
   if (second) Object.assign(env, { SENTINEL_USER_2: second.loginName, SENTINEL_PASSWORD_2: second.password });

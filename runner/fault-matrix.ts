@@ -77,22 +77,22 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
   },
   {
     fault: 'idp-issuer-mismatch',
-    failed: { 'oidc-discovery': 'issuer_mismatch' },
-    why: 'discovery names the old gadgetbot-auth host (§12.18); the app uses hard-coded endpoints and never reads discovery, so sign-in still works',
+    failed: { 'oidc-discovery': 'issuer_mismatch', 'idp-token': 'issuer_mismatch' },
+    why: 'discovery names the old gadgetbot-auth host (§12.18); the app uses hard-coded endpoints and never reads discovery, so sign-in still works; every client that discovers the IdP (openid-client in idp-token) refuses it',
   },
   {
     fault: 'idp-jwks-empty',
-    failed: { 'oidc-discovery': 'jwks_empty' },
-    why: 'no signing keys published; Better Auth reads the user from the id_token claims or userinfo without JWKS (contract §5), so only discovery/JWKS sees it',
+    failed: { 'oidc-discovery': 'jwks_empty', 'idp-token': 'jwks_mismatch' },
+    why: 'no signing keys published; Better Auth reads the user from the id_token claims or userinfo without JWKS (contract §5), so only discovery/JWKS and the token check (no key verifies its token) see it',
   },
   {
     fault: 'idp-down',
-    failed: { 'oidc-discovery': 'http_status', 'login-v2-redirect': 'idp_error', 'coolify-resources': 'resource_down', ...ALL_BROWSER('idp_error') },
-    why: 'Zitadel container stopped behind Traefik (502): discovery and authorize answer 502, every sign-in stops at the IdP; Coolify shows the Zitadel stack exited',
+    failed: { 'oidc-discovery': 'http_status', 'idp-token': 'http_status', 'idp-health': 'idp_not_ready', 'login-v2-redirect': 'idp_error', 'coolify-resources': 'resource_down', ...ALL_BROWSER('idp_error') },
+    why: 'Zitadel container stopped behind Traefik (502): discovery, the health endpoints and authorize answer 502, every sign-in stops at the IdP; Coolify shows the Zitadel stack exited',
   },
   {
     fault: 'idp-slow',
-    failed: { 'oidc-discovery': 'timeout', 'login-v2-redirect': 'timeout', ...ALL_BROWSER('timeout') },
+    failed: { 'oidc-discovery': 'timeout', 'idp-token': 'timeout', 'idp-health': 'timeout', 'login-v2-redirect': 'timeout', ...ALL_BROWSER('timeout') },
     why: 'the IdP answers after 60 s (overloaded Zitadel): every IdP request exceeds its deadline; TLS at the front is unaffected',
   },
   {
@@ -104,6 +104,26 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
     fault: 'idp-unknown-screen',
     failed: ALL_BROWSER('login_unexpected_screen'),
     why: 'the test user must change the password (expired, or set by an admin): after the password Login V2 shows /password/change, which the flow cannot pass; login-v2-redirect stops at the login page and passes',
+  },
+  {
+    fault: 'idp-jwks-stale',
+    failed: { 'idp-token': 'jwks_mismatch' },
+    why: 'Zitadel signs with a key its /oauth/v2/keys does not publish (a key rotated behind a stale cache, another instance behind the domain): Better Auth decodes the id_token without verifying it, so sign-in works and every client that verifies breaks; only the token check verifies',
+  },
+  {
+    fault: 'idp-not-ready',
+    failed: { 'idp-health': 'idp_not_ready' },
+    why: "Zitadel's /debug/ready answers 412 (its database check fails) and the login container's /ready follows with 503, while discovery, tokens and the login pages still answer: only the health check sees it before users do",
+  },
+  {
+    fault: 'idp-login-not-ready',
+    failed: { 'idp-health': 'login_not_ready' },
+    why: "the Login V2 container lost its connection to Zitadel's API: its /ready answers 503 while its pages still render and Zitadel is ready; only the health check asks the container itself",
+  },
+  {
+    fault: 'idp-token-issuer-mismatch',
+    failed: { 'idp-token': 'token_issuer_mismatch' },
+    why: "Zitadel's tokens name the old gadgetbot-auth host as iss while discovery names the issuer (the issuer follows the request's host): verifying clients refuse the token; Better Auth does not check it, discovery itself is right",
   },
   {
     fault: 'app-wrong-redirect-uri',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { SentinelError } from '../core/errors.ts';
-import { exitCodeOf, type CheckResult, type ProbeCheckId } from '../core/result.ts';
+import { CHECK_IDS, PROBE_CHECK_IDS, exitCodeOf, type CheckResult, type ProbeCheckId } from '../core/result.ts';
 import type { EmbeddedStack } from './embedded-stack.ts';
 import { executeRun } from './run.ts';
 import { BASE_ENV } from './test-support/config.ts';
@@ -63,10 +63,11 @@ describe('executeRun', () => {
       },
     });
     expect(calls[0]).toBe('start');
-    expect(calls.slice(1, 8).sort()).toEqual(['probe app-health', 'probe backups', 'probe coolify-resources', 'probe db', 'probe login-v2-redirect', 'probe oidc-discovery', 'probe tls']);
-    expect(calls.slice(8)).toEqual(['browser e2e-login,e2e-admin-crud,e2e-sign-out,e2e-session-redeploy', 'stop']);
-    expect(summary.checks.map((c) => c.status)).toEqual(['passed', 'passed', 'passed', 'passed', 'failed', 'passed', 'passed', 'passed', 'passed', 'passed', 'passed']);
-    expect(summary.totals).toEqual({ passed: 10, failed: 1, flaky: 0, skipped: 0 });
+    const probeCalls = PROBE_CHECK_IDS.length;
+    expect(calls.slice(1, 1 + probeCalls).sort()).toEqual(PROBE_CHECK_IDS.map((id) => `probe ${id}`).sort());
+    expect(calls.slice(1 + probeCalls)).toEqual(['browser e2e-login,e2e-admin-crud,e2e-sign-out,e2e-session-redeploy', 'stop']);
+    expect(summary.checks.map((c) => c.status)).toEqual(CHECK_IDS.map((id) => (id === 'db' ? 'failed' : 'passed')));
+    expect(summary.totals).toEqual({ passed: CHECK_IDS.length - 1, failed: 1, flaky: 0, skipped: 0 });
     expect(summary.target).toBe('https://localhost:40001');
     expect(exitCodeOf(summary.checks)).toBe(1);
     const written = await Promise.all(['summary.json', 'junit.xml', 'summary.md'].map((f) => readFile(join(dir, 'reports', f), 'utf8')));
@@ -108,7 +109,7 @@ describe('executeRun', () => {
       browser: async (_c, _e, options) => options.checks.map((id) => passed(id, 'browser')),
     });
     expect(summary.mode).toBe('ci');
-    expect(summary.totals).toEqual({ passed: 6, failed: 0, flaky: 0, skipped: 5 });
+    expect(summary.totals).toEqual({ passed: 8, failed: 0, flaky: 0, skipped: 5 });
     expect(summary.checks.filter((c) => c.status === 'skipped').map((c) => [c.id, c.reason])).toEqual([
       ['db', 'not_configured'],
       ['coolify-resources', 'not_configured'],
@@ -118,7 +119,7 @@ describe('executeRun', () => {
     ]);
     expect(exitCodeOf(summary.checks)).toBe(0);
     const json = JSON.parse(await readFile(join(dir, 'reports', 'summary.json'), 'utf8')) as { checks: Array<{ status: string }> };
-    expect(json.checks.filter((c) => c.status === 'passed')).toHaveLength(6);
+    expect(json.checks.filter((c) => c.status === 'passed')).toHaveLength(8);
   });
 
   test('what the browser run left to say (scrub, sessions) reaches the console and summary.json; the verdict stays', async () => {

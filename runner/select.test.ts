@@ -24,7 +24,7 @@ describe('selectChecks', () => {
 
   test('a configured target needs permission for mutating and disruptive checks', () => {
     const selection = selectChecks({ mode: 'postdeploy', config: configFrom(FULL_ENV), embedded: false });
-    expect(selection.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db', 'coolify-resources', 'backups', 'e2e-login', 'e2e-sign-out']);
+    expect(selection.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db', 'coolify-resources', 'backups', 'idp-token', 'idp-health', 'e2e-login', 'e2e-sign-out']);
     expect(reasons(selection)).toEqual({ 'e2e-admin-crud': 'not_permitted', 'e2e-session-redeploy': 'not_permitted' });
     for (const skip of selection.skipped) {
       expect(skip.status).toBe('skipped');
@@ -66,11 +66,12 @@ describe('selectChecks', () => {
   test('no database URL skips db; no users skips every browser check', () => {
     const config = configFrom({ SENTINEL_APP_URL: BASE_ENV.SENTINEL_APP_URL, SENTINEL_ISSUER: BASE_ENV.SENTINEL_ISSUER });
     const selection = selectChecks({ mode: 'postdeploy', config, embedded: false });
-    expect(selection.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect']);
+    expect(selection.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'idp-health']);
     expect(reasons(selection)).toEqual({
       db: 'not_configured',
       'coolify-resources': 'not_configured',
       backups: 'not_configured',
+      'idp-token': 'not_configured',
       'e2e-login': 'not_configured',
       'e2e-admin-crud': 'not_configured',
       'e2e-sign-out': 'not_configured',
@@ -90,7 +91,7 @@ describe('selectChecks', () => {
     expect(requested.run).toEqual(['tls']);
     expect(requested.skipped.find((s) => s.id === 'db')).toMatchObject({ status: 'skipped', reason: 'not_selected' });
     const probeOnly = selectChecks({ mode: 'probe', config: configFrom(FULL_ENV), embedded: true });
-    expect(probeOnly.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db', 'coolify-resources', 'backups']);
+    expect(probeOnly.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db', 'coolify-resources', 'backups', 'idp-token', 'idp-health']);
     expect(probeOnly.skipped.map((s) => s.reason)).toEqual(['not_selected', 'not_selected', 'not_selected', 'not_selected']);
   });
 });
@@ -128,6 +129,16 @@ describe('unconfiguredChecks: the ci/postdeploy gate', () => {
       expect(lines).toEqual(['- db: no database URL (SENTINEL_DATABASE_URL) — or leave it out on purpose with --skip db (SENTINEL_SKIP), or pass --allow-skipped']);
     }
     for (const mode of ['probe', 'monitor'] as const) expect(unconfiguredChecks(mode, config, selectChecks({ mode, config, embedded: false }))).toEqual([]);
+  });
+
+  test('idp-token without its service user (id and secret) is not configured, and blocks the gate like any other', () => {
+    const config = configFrom({ ...FULL_ENV, SENTINEL_IDP_TOKEN_CLIENT_ID: undefined, SENTINEL_IDP_TOKEN_CLIENT_SECRET: undefined });
+    const selection = selectChecks({ mode: 'postdeploy', config, embedded: false });
+    expect(selection.skipped.find((s) => s.id === 'idp-token')).toMatchObject({ status: 'skipped', reason: 'not_configured', message: 'no service user (SENTINEL_IDP_TOKEN_CLIENT_ID and SENTINEL_IDP_TOKEN_CLIENT_SECRET)' });
+    expect(selection.run).toContain('idp-health');
+    expect(unconfiguredChecks('postdeploy', config, selection)).toEqual([
+      '- idp-token: no service user (SENTINEL_IDP_TOKEN_CLIENT_ID and SENTINEL_IDP_TOKEN_CLIENT_SECRET) — or leave it out on purpose with --skip idp-token (SENTINEL_SKIP), or pass --allow-skipped',
+    ]);
   });
 
   test('--skip (SENTINEL_SKIP) deselects on purpose; --allow-skipped lets it pass as a visible skip; not_permitted never blocks', () => {

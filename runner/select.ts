@@ -71,6 +71,9 @@ function decide(id: CheckId, input: SelectionInput): Decision {
     const what = watchedResources(config).length === 0 ? 'Coolify is not configured (SENTINEL_COOLIFY_URL, SENTINEL_COOLIFY_TOKEN, SENTINEL_COOLIFY_APP_UUID) and no' : 'no';
     return { id, run: false, reason: 'not_configured', message: `${what} database uuid (SENTINEL_COOLIFY_APP_DB_UUID, SENTINEL_COOLIFY_ZITADEL_DB_UUID)` };
   }
+  if (id === 'idp-token' && !(config.idpToken.clientId && config.idpToken.clientSecret)) {
+    return { id, run: false, reason: 'not_configured', message: 'no service user (SENTINEL_IDP_TOKEN_CLIENT_ID and SENTINEL_IDP_TOKEN_CLIENT_SECRET)' };
+  }
   if (id === 'tls' && !config.tls.hosts?.length && defaultTlsHosts(config).length === 0) {
     return { id, run: false, reason: 'not_configured', message: 'no https host to check (set SENTINEL_TLS_HOSTS or use https URLs)' };
   }

@@ -22,6 +22,8 @@ const CHECK_TYPES: Record<ProbeCheckId, CheckType> = {
   db: 'db',
   'coolify-resources': 'coolify',
   backups: 'coolify',
+  'idp-token': 'oidc',
+  'idp-health': 'http',
 };
 
 export function checkTypeOf(id: CheckId): CheckType {
@@ -58,6 +60,8 @@ export function targetOf(id: CheckId, config: Config): string {
     case 'tls':
       return tlsTargets(config).join(',');
     case 'oidc-discovery':
+    case 'idp-token':
+    case 'idp-health':
       return hostOf(config.issuer);
     case 'db':
       return dbTarget(config.databaseUrl);

@@ -70,8 +70,10 @@ describe.skipIf(!PROMTOOL)(`promtool${PROMTOOL ? '' : ' — SKIPPED: promtool is
         reason: 'backup_failed',
         observations: { databases: [{ role: 'app-db', uuid: 'd', lastStatus: 'failed', lastSuccessSeconds: 1_764_000_000, lastSizeBytes: 48213 }, { role: 'zitadel-db', uuid: 'z', lastStatus: 'success', lastSuccessSeconds: 1_764_000_000, lastSizeBytes: 1000 }] },
       },
+      'idp-token': { ...passed('idp-token'), status: 'failed', reason: 'jwks_mismatch', observations: { httpStatusCode: 200 } },
+      'idp-health': { ...passed('idp-health'), status: 'failed', reason: 'login_not_ready', observations: { httpStatusCode: 503 } },
     };
-    const monitor = await startMonitor(testConfig({ coolify: COOLIFY }), {
+    const monitor = await startMonitor(testConfig({ coolify: COOLIFY, idpToken: { clientId: 'sentinel-token-probe', clientSecret: 'service-user-Secret-0f4e' } }), {
       log: () => undefined,
       runProbe: fakeProbes((id) => results[id]!).run,
       runBrowser: fakeBrowser((o) => o.checks.map((id) => ({ ...passed(id), status: 'failed' as const, reason: 'idp_error' as const }))).run,
@@ -104,6 +106,7 @@ describe.skipIf(!PROMTOOL)(`promtool${PROMTOOL ? '' : ' — SKIPPED: promtool is
         observations: { resources: [{ role: 'app', uuid: 'a', kind: 'application', status: 'running:unknown', state: 'health_unknown' }], deployment: { uuid: 'dep1', status: 'finished' } },
       }),
       backups: passed('backups', { observations: { databases: [{ role: 'app-db', uuid: 'd', lastStatus: 'success', lastSuccessSeconds: 1_764_000_000, lastSizeBytes: 48213 }] } }),
+      'idp-health': passed('idp-health', { observations: { httpStatusCode: 200 } }),
     };
     const probes = fakeProbes((id) => results[id]!);
     const browser = fakeBrowser((o) => o.checks.map((id) => ({ ...passed(id), status: 'flaky' as const })));

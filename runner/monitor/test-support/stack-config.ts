@@ -1,6 +1,7 @@
 /**
- * The monitor's config against a running reference stack: the stack's targets, CA, users and Coolify
- * resources, every probe. Each test adds its own reports folder, schedules and extras (top-level keys replace).
+ * The monitor's config against a running reference stack: the stack's targets, CA, users, Coolify
+ * resources and service user, every probe. Each test adds its own reports folder, schedules and extras
+ * (top-level keys replace).
  */
 import { configSchema, type Config, type ConfigInput } from '../../../core/config.ts';
 import { PROBE_CHECK_IDS } from '../../../core/result.ts';
@@ -24,6 +25,7 @@ export function stackMonitorConfig(info: StackInfo, overrides: Partial<ConfigInp
       appDbUuid: info.coolifyAppDbUuid,
       zitadelDbUuid: info.coolifyZitadelDbUuid,
     },
+    ...(info.machineUser ? { idpToken: { clientId: info.machineUser.clientId, clientSecret: info.machineUser.clientSecret } } : {}),
     checks: [...PROBE_CHECK_IDS],
     ...overrides,
   });

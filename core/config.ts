@@ -6,6 +6,7 @@
  * the suite test something the operator did not mean).
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { CHECK_IDS, type CheckId } from './result.ts';
@@ -47,6 +48,48 @@ const hostPort = z
   .trim()
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port');
 
+/**
+ * Ports that must not answer from the internet on the deployment's public hosts, with what would listen
+ * there on the plan's server: the databases' published ports, the app's and Zitadel's container ports
+ * behind Traefik, Coolify's raw ports (closable once the dashboard has its domain) and the port
+ * coolify-proxy publishes for Traefik's API and dashboard. The exposure probe's default list.
+ */
+export const DEFAULT_CLOSED_PORTS: Readonly<Record<number, string>> = {
+  5432: 'PostgreSQL (gadgetbot-db, zitadel-db)',
+  3000: 'the app or Zitadel Login V2 container, bypassing Traefik',
+  8080: 'Traefik API/dashboard (coolify-proxy) or Zitadel, bypassing Traefik',
+  8000: 'Coolify dashboard over plain http',
+  6001: 'Coolify realtime (soketi)',
+  6002: 'Coolify web terminal',
+};
+
+/** The minimum Strict-Transport-Security max-age by default: one year, what the HSTS preload list asks for. */
+export const DEFAULT_HSTS_MIN_AGE_SECONDS = 31_536_000;
+
+const exposureHost = z
+  .string()
+  .trim()
+  .refine((value) => isIP(value) !== 0 || /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(value), 'must be a host name or an IP address, without a port');
+
+const tcpPort = (what: string) =>
+  z.coerce
+    .number({ error: `${what} must be a port number` })
+    .int(`${what} must be a whole number`)
+    .min(1, `${what} must be 1-65535`)
+    .max(65_535, `${what} must be 1-65535`);
+
+const plainHttpUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'http:' && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http:// URL');
+
 const checkId = z.enum(CHECK_IDS, { error: `unknown check id; known: ${CHECK_IDS.join(', ')}` });
 
 const userSchema = z.strictObject({
@@ -80,6 +123,34 @@ const fieldsSchema = z
           .describe('deadline of one TLS handshake (SENTINEL_TLS_HANDSHAKE_TIMEOUT_MS; default half the probe deadline): one hung host must not hide the others'),
       })
       .default({ warnDays: 21, failDays: 7 }),
+    exposure: z
+      .strictObject({
+        hosts: z
+          .array(exposureHost)
+          .optional()
+          .describe('public hosts whose closed ports are checked (SENTINEL_EXPOSURE_HOSTS); only these are ever port-checked, so the check is off until they are set'),
+        closedPorts: z
+          .array(tcpPort('exposure.closedPorts'))
+          .min(1, 'exposure.closedPorts needs at least one port')
+          .refine((ports) => new Set(ports).size === ports.length, 'exposure.closedPorts lists a port twice')
+          .refine((ports) => !ports.includes(80) && !ports.includes(443), 'exposure.closedPorts cannot hold 80 or 443: they serve the sites')
+          .default(Object.keys(DEFAULT_CLOSED_PORTS).map(Number))
+          .describe('ports that must refuse or time out on every exposure host (SENTINEL_EXPOSURE_CLOSED_PORTS)'),
+        httpUrls: z
+          .array(plainHttpUrl)
+          .optional()
+          .describe('plain-http URLs that must redirect to https on the same host (SENTINEL_EXPOSURE_HTTP_URLS); default http://<host>/ of the app, IdP and Coolify URLs on the exposure hosts'),
+        connectTimeoutMs: positiveInt('exposure.connectTimeoutMs')
+          .default(2_000)
+          .describe('how long a port may stay silent before it counts as closed (SENTINEL_EXPOSURE_CONNECT_TIMEOUT_MS)'),
+        hstsMinAgeSeconds: positiveInt('exposure.hstsMinAgeSeconds')
+          .default(DEFAULT_HSTS_MIN_AGE_SECONDS)
+          .describe('minimum Strict-Transport-Security max-age of the https responses (SENTINEL_HSTS_MIN_AGE_SECONDS)'),
+        hstsRequired: flag
+          .default(false)
+          .describe('a missing or short Strict-Transport-Security fails the exposure check instead of warning (SENTINEL_HSTS_REQUIRED)'),
+      })
+      .default({ closedPorts: Object.keys(DEFAULT_CLOSED_PORTS).map(Number), connectTimeoutMs: 2_000, hstsMinAgeSeconds: DEFAULT_HSTS_MIN_AGE_SECONDS, hstsRequired: false }),
     databaseUrl: z
       .string()
       .trim()
@@ -180,6 +251,7 @@ interface CrossFieldView {
   monitor?: { listen: string; token?: string | undefined; allowAnonymous: boolean; deployPollSchedule?: string | undefined } | undefined;
   timeouts?: { probeMs: number } | undefined;
   migrationsPath?: string | undefined;
+  exposure?: { connectTimeoutMs: number } | undefined;
 }
 
 /** True for a listen address only this machine can reach (127.0.0.0/8, ::1, localhost). */
@@ -217,6 +289,9 @@ function crossFieldIssues(config: CrossFieldView): CrossFieldIssue[] {
   }
   if (config.timeouts && config.tls?.handshakeTimeoutMs !== undefined && config.tls.handshakeTimeoutMs >= config.timeouts.probeMs) {
     add(['tls', 'handshakeTimeoutMs'], `tls.handshakeTimeoutMs (${config.tls.handshakeTimeoutMs}) must be below timeouts.probeMs (${config.timeouts.probeMs})`);
+  }
+  if (config.timeouts && config.exposure && config.exposure.connectTimeoutMs >= config.timeouts.probeMs) {
+    add(['exposure', 'connectTimeoutMs'], `exposure.connectTimeoutMs (${config.exposure.connectTimeoutMs}) must be below timeouts.probeMs (${config.timeouts.probeMs})`);
   }
   if (config.coolify) {
     const coolify = config.coolify;
@@ -275,6 +350,7 @@ function crossFieldIssuesOfRaw(input: Record<string, unknown>): CrossFieldIssue[
     monitor: part('monitor'),
     timeouts: part('timeouts'),
     migrationsPath: part('migrationsPath'),
+    exposure: part('exposure'),
   });
 }
 
@@ -298,6 +374,12 @@ export const ENV_VARS = {
   SENTINEL_CA_CERT: 'tls.caCertPath',
   SENTINEL_DATABASE_URL: 'databaseUrl',
   SENTINEL_MIGRATIONS: 'migrationsPath',
+  SENTINEL_EXPOSURE_HOSTS: 'exposure.hosts',
+  SENTINEL_EXPOSURE_CLOSED_PORTS: 'exposure.closedPorts',
+  SENTINEL_EXPOSURE_HTTP_URLS: 'exposure.httpUrls',
+  SENTINEL_EXPOSURE_CONNECT_TIMEOUT_MS: 'exposure.connectTimeoutMs',
+  SENTINEL_HSTS_MIN_AGE_SECONDS: 'exposure.hstsMinAgeSeconds',
+  SENTINEL_HSTS_REQUIRED: 'exposure.hstsRequired',
   SENTINEL_COOLIFY_URL: 'coolify.url',
   SENTINEL_COOLIFY_TOKEN: 'coolify.token',
   SENTINEL_COOLIFY_APP_UUID: 'coolify.appUuid',
@@ -335,7 +417,7 @@ export const ENV_VARS = {
 /** The config file; not a field of the schema but a known variable. */
 export const CONFIG_FILE_VARIABLE = 'SENTINEL_CONFIG';
 
-const LIST_PATHS = new Set(['tls.hosts', 'checks', 'skip', 'stack.faults']);
+const LIST_PATHS = new Set(['tls.hosts', 'checks', 'skip', 'stack.faults', 'exposure.hosts', 'exposure.closedPorts', 'exposure.httpUrls']);
 
 /**
  * Variables that describe a target. They make a run point at that target, and they make `--embedded`
@@ -355,6 +437,9 @@ export const TARGET_VARIABLES: readonly string[] = [
   'SENTINEL_CA_CERT',
   'SENTINEL_DATABASE_URL',
   'SENTINEL_MIGRATIONS',
+  'SENTINEL_EXPOSURE_HOSTS',
+  'SENTINEL_EXPOSURE_CLOSED_PORTS',
+  'SENTINEL_EXPOSURE_HTTP_URLS',
   'SENTINEL_COOLIFY_URL',
   'SENTINEL_COOLIFY_TOKEN',
   'SENTINEL_COOLIFY_APP_UUID',

@@ -2,6 +2,7 @@
 import type { ProbeCheckId } from '../core/result.ts';
 import { appHealthProbe } from './app-health.ts';
 import { dbProbe } from './db.ts';
+import { exposureProbe } from './exposure.ts';
 import { loginV2RedirectProbe } from './login-v2-redirect.ts';
 import { oidcDiscoveryProbe } from './oidc-discovery.ts';
 import { tlsProbe } from './tls.ts';
@@ -13,4 +14,5 @@ export const probes = {
   'oidc-discovery': oidcDiscoveryProbe,
   'login-v2-redirect': loginV2RedirectProbe,
   db: dbProbe,
+  exposure: exposureProbe,
 } satisfies Record<ProbeCheckId, ProbeFn>;

@@ -11,11 +11,11 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
-import type { DbObservation, LoginUi, RedeployObservation, TlsHostObservation } from '../core/observations.ts';
+import type { DbObservation, ExposureHostObservation, LoginUi, RedeployObservation, TlsHostObservation } from '../core/observations.ts';
 import { countsAsFailed, countsAsPassed, type CheckId, type CheckResult, type CheckStatus } from '../core/result.ts';
 import { runbookLine } from '../core/runbook.ts';
 
-export type CheckType = 'tls' | 'http' | 'oidc' | 'db' | 'browser';
+export type CheckType = 'tls' | 'http' | 'oidc' | 'db' | 'tcp' | 'browser';
 /** sign-in: the login-v2-redirect probe, run apart from the probe group (it waits for browser flows and the sign-in limit). */
 export type GroupName = 'probes' | 'sign-in' | 'browser' | 'deploy';
 export type StateSetStatus = 'passing' | 'failing' | 'degraded' | 'skipped';
@@ -39,6 +39,8 @@ export interface CheckSpec {
   intervalSeconds?: number;
   /** host:port list the tls check may report; other hosts in a result are ignored (bounded labels) */
   tlsTargets?: readonly string[];
+  /** hosts the exposure check may report; other hosts in a result are ignored (bounded labels) */
+  exposureHosts?: readonly string[];
   /** false for checks the monitor never runs (not permitted): no probe_* series for them */
   scheduled?: boolean;
 }
@@ -67,6 +69,7 @@ export interface ResultMetrics {
   migrationsPending: Gauge<'target'>;
   migrationsHashMismatch: Gauge<'target'>;
   loginUiInfo: Gauge<'target' | 'login_ui'>;
+  exposedPorts: Gauge<'host'>;
 }
 
 type ReasonLabel = 'check' | 'check_type' | 'target' | 'reason' | 'runbook';
@@ -128,6 +131,7 @@ export function createResultMetrics(registry: AnyRegistry, of: 'last scheduled r
     migrationsPending: gauge(registry, 'sentinel_db_migrations_pending', `Journal migrations not applied to the database${suffix}`, ['target']),
     migrationsHashMismatch: gauge(registry, 'sentinel_db_migrations_hash_mismatch', `Applied migrations whose journal file hash differs (edited after apply)${suffix}`, ['target']),
     loginUiInfo: gauge(registry, 'sentinel_idp_login_ui_info', `Hosted login UI the IdP redirected to (1 for the observed one)${suffix}`, ['target', 'login_ui']),
+    exposedPorts: gauge(registry, 'sentinel_exposed_ports', `Ports of the closed list that accepted a connection, per exposure host (absent when not every port could be checked and none accepted)${suffix}`, ['host']),
   };
 }
 
@@ -273,6 +277,7 @@ export function recordResult(metrics: Metrics, result: CheckResult, finishedAtMs
   if (spec.checkType === 'http' || spec.checkType === 'oidc') setOrRemove(metrics.result.httpStatusCode, labels, obs.httpStatusCode);
   if (spec.id === 'tls') recordTls(metrics.result, spec, obs.hosts);
   if (spec.checkType === 'db') recordDb(metrics.result, spec, obs as Partial<DbObservation>);
+  if (spec.id === 'exposure') recordExposure(metrics.result, spec, obs.hosts);
   if (spec.id === 'login-v2-redirect') {
     const observed = typeof obs.loginUi === 'string' ? ((LOGIN_UIS as readonly string[]).includes(obs.loginUi) ? obs.loginUi : 'unknown') : undefined;
     for (const ui of LOGIN_UIS) {
@@ -315,6 +320,16 @@ function recordTls(result: ResultMetrics, spec: CheckSpec, hosts: unknown): void
     // A handshake that failed (or a host not reached) measured nothing: its series go, none keeps an old value.
     setOrRemove(result.sslEarliestExpiry, idLabels(spec, target), host?.earliestExpirySeconds);
     setOrRemove(result.tlsVerifySuccess, { target }, typeof host?.verified === 'boolean' ? (host.verified && host.hostnameMatch !== false ? 1 : 0) : undefined);
+  }
+}
+
+function recordExposure(result: ResultMetrics, spec: CheckSpec, hosts: unknown): void {
+  const observed = new Map((Array.isArray(hosts) ? (hosts as Array<Partial<ExposureHostObservation>>) : []).filter((h) => typeof h?.host === 'string').map((h) => [h.host!, h]));
+  for (const host of spec.exposureHosts ?? []) {
+    const seen = observed.get(host);
+    const exposed = Array.isArray(seen?.exposedPorts) ? seen.exposedPorts.length : undefined;
+    // An accepting port is a measurement even when other ports went unchecked; "none open" only counts when every port was answered.
+    setOrRemove(result.exposedPorts, { host }, exposed !== undefined && (exposed > 0 || seen?.complete === true) ? exposed : undefined);
   }
 }
 

@@ -20,6 +20,7 @@ const CHECK_TYPES: Record<ProbeCheckId, CheckType> = {
   'oidc-discovery': 'oidc',
   'login-v2-redirect': 'oidc',
   db: 'db',
+  exposure: 'tcp',
 };
 
 export function checkTypeOf(id: CheckId): CheckType {
@@ -38,6 +39,11 @@ function hostOf(url: string | undefined): string {
 /** host:port list the tls probe checks (its own default list when none is configured). */
 export function tlsTargets(config: Config): string[] {
   return [...(config.tls.hosts ?? defaultTlsHosts(config))];
+}
+
+/** Hosts the exposure probe checks (bounded: only what the configuration lists). */
+export function exposureHosts(config: Config): string[] {
+  return [...(config.exposure.hosts ?? [])];
 }
 
 function dbTarget(databaseUrl: string | undefined): string {
@@ -59,6 +65,8 @@ export function targetOf(id: CheckId, config: Config): string {
       return hostOf(config.issuer);
     case 'db':
       return dbTarget(config.databaseUrl);
+    case 'exposure':
+      return exposureHosts(config).join(',') || '(not configured)';
     default:
       return hostOf(config.appUrl);
   }
@@ -76,6 +84,7 @@ export function checkSpecs(config: Config, selection: MonitorChecks, intervals: 
     scheduled,
     ...(intervalSeconds === undefined ? {} : { intervalSeconds }),
     ...(id === 'tls' ? { tlsTargets: tlsTargets(config) } : {}),
+    ...(id === 'exposure' ? { exposureHosts: exposureHosts(config) } : {}),
   });
   return [
     ...selection.probes.map((id) => spec(id, id === 'login-v2-redirect' ? (intervals.signIn ?? intervals.probes) : intervals.probes, true)),

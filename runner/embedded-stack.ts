@@ -25,6 +25,8 @@ export interface StackInfo {
   migrationsPath: string;
   caCertPath: string;
   tlsHosts: string[];
+  /** The stack's public hosts, the ports it keeps closed there and its plain-http entrypoints. */
+  exposure: { hosts: string[]; closedPorts: number[]; httpUrls: string[] };
   users: Array<{ loginName: string; password: string }>;
   faults: string[];
   pids: number[];
@@ -73,6 +75,11 @@ export function envFromStackInfo(info: StackInfo): Record<string, string> {
     SENTINEL_ALLOW_MUTATIONS: 'true',
     SENTINEL_ALLOW_DISRUPTIVE: 'true',
   };
+  // The stack's firewall stand-in: its hosts, the ports it keeps closed there, its plain-http entrypoints (none over http).
+  const { hosts, closedPorts, httpUrls } = info.exposure;
+  if (hosts.length) env.SENTINEL_EXPOSURE_HOSTS = hosts.join(',');
+  if (closedPorts.length) env.SENTINEL_EXPOSURE_CLOSED_PORTS = closedPorts.join(',');
+  if (httpUrls.length) env.SENTINEL_EXPOSURE_HTTP_URLS = httpUrls.join(',');
   const [first, second] = info.users;
   if (first) Object.assign(env, { SENTINEL_USER: first.loginName, SENTINEL_PASSWORD: first.password });
   if (second) Object.assign(env, { SENTINEL_USER_2: second.loginName, SENTINEL_PASSWORD_2: second.password });
@@ -91,7 +98,17 @@ function parseReady(line: string): StackInfo {
     if (typeof info[key] !== 'string') throw new SentinelError('stack_failed', `the local stack's READY line lacks ${key}`);
   }
   if (!Array.isArray(info.users) || !Array.isArray(info.tlsHosts)) throw new SentinelError('stack_failed', "the local stack's READY line lacks users or tlsHosts");
-  return { loginBasePath: '/ui/v2/login', clientId: '', coolifyToken: '', coolifyAppUuid: '', migrationsPath: '', faults: [], pids: [], ...info } as StackInfo;
+  return {
+    loginBasePath: '/ui/v2/login',
+    clientId: '',
+    coolifyToken: '',
+    coolifyAppUuid: '',
+    migrationsPath: '',
+    exposure: { hosts: [], closedPorts: [], httpUrls: [] },
+    faults: [],
+    pids: [],
+    ...info,
+  } as StackInfo;
 }
 
 /** Resolves when the child has exited (immediately if it already has). */

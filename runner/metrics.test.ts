@@ -11,6 +11,7 @@ const SPECS: CheckSpec[] = [
   { id: 'login-v2-redirect', checkType: 'oidc', target: 'app.example.com', intervalSeconds: 60 },
   { id: 'e2e-login', checkType: 'browser', target: 'app.example.com', intervalSeconds: 900 },
   { id: 'e2e-session-redeploy', checkType: 'browser', target: 'app.example.com', scheduled: false },
+  { id: 'exposure', checkType: 'tcp', target: 'app.example.com,auth.example.com', exposureHosts: ['app.example.com', 'auth.example.com'], intervalSeconds: 60 },
 ];
 
 function setup() {
@@ -109,6 +110,25 @@ describe('metrics exposition', () => {
     expect(out.join('\n')).not.toContain('evil.example.com');
   });
 
+  it('counts exposed ports per configured host; a host not fully checked without an open port has no series', async () => {
+    const { metrics, lines } = setup();
+    const exposure = (hosts: Array<Record<string, unknown>>, status: CheckResult['status'] = 'failed'): CheckResult => ({ ...base, id: 'exposure', kind: 'probe', status, ...(status === 'failed' ? { reason: 'port_exposed' as const } : {}), durationMs: 30, observations: { hosts } });
+    const series = async () => (await lines()).filter((l) => l.startsWith('sentinel_exposed_ports'));
+    expect(await series()).toEqual([]);
+    recordResult(metrics, exposure([
+      { host: 'app.example.com', addresses: ['192.0.2.10'], exposedPorts: [5432, 8000], complete: true },
+      { host: 'auth.example.com', addresses: ['192.0.2.10'], exposedPorts: [], complete: true },
+      { host: 'other.example.com', addresses: ['192.0.2.99'], exposedPorts: [22], complete: true },
+    ]), FINISHED_MS);
+    expect(await series()).toEqual(['sentinel_exposed_ports{host="app.example.com"} 2', 'sentinel_exposed_ports{host="auth.example.com"} 0']);
+    // auth did not resolve (nothing measured), app had a port cut off by the deadline but one open: that one still counts.
+    recordResult(metrics, exposure([
+      { host: 'app.example.com', addresses: ['192.0.2.10'], exposedPorts: [5432], complete: false },
+      { host: 'auth.example.com', addresses: [], exposedPorts: [], complete: false, reason: 'dns' },
+    ]), FINISHED_MS + 60_000);
+    expect(await series()).toEqual(['sentinel_exposed_ports{host="app.example.com"} 1']);
+  });
+
   it('maps a failed db result to exact lines and keeps the message out of the metrics', async () => {
     const { metrics, lines, registry } = setup();
     recordResult(metrics, { ...base, id: 'db', kind: 'probe', status: 'passed', durationMs: 40, observations: { pgUp: 1, postmasterStartTimeSeconds: 1764000000, migrationsExpected: 3, migrationsApplied: 2, migrationsPending: 1, migrationsEdited: 0 } }, FINISHED_MS);
@@ -200,7 +220,7 @@ describe('metrics exposition', () => {
     const probeRegistry = new Registry();
     createProbeMetrics(probeRegistry, SPECS);
     const probeHelp = (await probeRegistry.metrics()).split('\n').filter((l) => l.startsWith('# HELP'));
-    expect(probeHelp.length).toBe(12);
+    expect(probeHelp.length).toBe(13);
     for (const line of probeHelp) expect(line).not.toMatch(/cached|scheduled/);
   });
 });

@@ -31,7 +31,7 @@ afterEach(async () => {
 describe.skipIf(!PROMTOOL)(`promtool${PROMTOOL ? '' : ' — SKIPPED: promtool is not installed (apt-get install prometheus)'}`, () => {
   it('accepts the alert rules', () => {
     const run = promtool(['check', 'rules', 'sentinel.rules.yml']);
-    expect(run.output).toContain('SUCCESS: 11 rules found');
+    expect(run.output).toContain('SUCCESS: 12 rules found');
     expect(run.status).toBe(0);
   });
 
@@ -49,8 +49,19 @@ describe.skipIf(!PROMTOOL)(`promtool${PROMTOOL ? '' : ' — SKIPPED: promtool is
       'login-v2-redirect': { ...passed('login-v2-redirect'), status: 'failed', reason: 'login_v1', observations: { httpStatusCode: 302, loginUi: 'v1' } },
       'app-health': passed('app-health', { observations: { httpStatusCode: 200 } }),
       'oidc-discovery': { ...passed('oidc-discovery'), status: 'failed', reason: 'http_status', observations: { httpStatusCode: 502 } },
+      exposure: {
+        ...passed('exposure'),
+        status: 'failed',
+        reason: 'port_exposed',
+        observations: {
+          hosts: [
+            { host: 'app.example.test', addresses: ['192.0.2.10'], exposedPorts: [5432], complete: true, reason: 'port_exposed' },
+            { host: 'auth.example.test', addresses: ['192.0.2.10'], exposedPorts: [], complete: true },
+          ],
+        },
+      },
     };
-    const monitor = await startMonitor(testConfig(), {
+    const monitor = await startMonitor(testConfig({ exposure: { hosts: ['app.example.test', 'auth.example.test'] } }), {
       log: () => undefined,
       runProbe: fakeProbes((id) => results[id]!).run,
       runBrowser: fakeBrowser((o) => o.checks.map((id) => ({ ...passed(id), status: 'failed' as const, reason: 'idp_error' as const }))).run,
@@ -78,14 +89,16 @@ describe.skipIf(!PROMTOOL)(`promtool${PROMTOOL ? '' : ' — SKIPPED: promtool is
       'login-v2-redirect': { ...passed('login-v2-redirect'), status: 'failed', reason: 'login_v1', observations: { httpStatusCode: 302, loginUi: 'v1' } },
       'app-health': passed('app-health', { observations: { httpStatusCode: 200 } }),
       'oidc-discovery': { ...passed('oidc-discovery'), status: 'failed', reason: 'timeout' },
+      exposure: passed('exposure', { warnings: ['hsts_missing'], observations: { hosts: [{ host: 'app.example.test', addresses: ['192.0.2.10'], exposedPorts: [], complete: true }] } }),
     };
     const probes = fakeProbes((id) => results[id]!);
     const browser = fakeBrowser((o) => o.checks.map((id) => ({ ...passed(id), status: 'flaky' as const })));
-    const monitor = await startMonitor(testConfig(), { log: () => undefined, runProbe: probes.run, runBrowser: browser.run });
+    const monitor = await startMonitor(testConfig({ exposure: { hosts: ['app.example.test'] } }), { log: () => undefined, runProbe: probes.run, runBrowser: browser.run });
     running.push(monitor);
     await monitor.firstCycle;
     const metrics = await get(`${monitor.url}/metrics`);
     expect(metrics.body).toContain('sentinel_check_status{check="tls",status="degraded"} 1');
+    expect(metrics.body).toContain('sentinel_exposed_ports{host="app.example.test"} 0');
     const run = promtool(['check', 'metrics'], metrics.body);
     expect(run.output).toBe('');
     expect(run.status).toBe(0);

@@ -141,8 +141,8 @@ const fieldsSchema = z
           .optional()
           .describe('plain-http URLs that must redirect to https on the same host (SENTINEL_EXPOSURE_HTTP_URLS); default http://<host>/ of the app, IdP and Coolify URLs on the exposure hosts'),
         connectTimeoutMs: positiveInt('exposure.connectTimeoutMs')
-          .default(2_000)
-          .describe('how long a port may stay silent before it counts as closed (SENTINEL_EXPOSURE_CONNECT_TIMEOUT_MS)'),
+          .optional()
+          .describe('how long a port may stay silent before it counts as closed (SENTINEL_EXPOSURE_CONNECT_TIMEOUT_MS; default 2 s, at most half the probe deadline)'),
         hstsMinAgeSeconds: positiveInt('exposure.hstsMinAgeSeconds')
           .default(DEFAULT_HSTS_MIN_AGE_SECONDS)
           .describe('minimum Strict-Transport-Security max-age of the https responses (SENTINEL_HSTS_MIN_AGE_SECONDS)'),
@@ -150,7 +150,7 @@ const fieldsSchema = z
           .default(false)
           .describe('a missing or short Strict-Transport-Security fails the exposure check instead of warning (SENTINEL_HSTS_REQUIRED)'),
       })
-      .default({ closedPorts: Object.keys(DEFAULT_CLOSED_PORTS).map(Number), connectTimeoutMs: 2_000, hstsMinAgeSeconds: DEFAULT_HSTS_MIN_AGE_SECONDS, hstsRequired: false }),
+      .default({ closedPorts: Object.keys(DEFAULT_CLOSED_PORTS).map(Number), hstsMinAgeSeconds: DEFAULT_HSTS_MIN_AGE_SECONDS, hstsRequired: false }),
     databaseUrl: z
       .string()
       .trim()
@@ -251,7 +251,7 @@ interface CrossFieldView {
   monitor?: { listen: string; token?: string | undefined; allowAnonymous: boolean; deployPollSchedule?: string | undefined } | undefined;
   timeouts?: { probeMs: number } | undefined;
   migrationsPath?: string | undefined;
-  exposure?: { connectTimeoutMs: number } | undefined;
+  exposure?: { connectTimeoutMs?: number | undefined } | undefined;
 }
 
 /** True for a listen address only this machine can reach (127.0.0.0/8, ::1, localhost). */
@@ -290,7 +290,7 @@ function crossFieldIssues(config: CrossFieldView): CrossFieldIssue[] {
   if (config.timeouts && config.tls?.handshakeTimeoutMs !== undefined && config.tls.handshakeTimeoutMs >= config.timeouts.probeMs) {
     add(['tls', 'handshakeTimeoutMs'], `tls.handshakeTimeoutMs (${config.tls.handshakeTimeoutMs}) must be below timeouts.probeMs (${config.timeouts.probeMs})`);
   }
-  if (config.timeouts && config.exposure && config.exposure.connectTimeoutMs >= config.timeouts.probeMs) {
+  if (config.timeouts && config.exposure?.connectTimeoutMs !== undefined && config.exposure.connectTimeoutMs >= config.timeouts.probeMs) {
     add(['exposure', 'connectTimeoutMs'], `exposure.connectTimeoutMs (${config.exposure.connectTimeoutMs}) must be below timeouts.probeMs (${config.timeouts.probeMs})`);
   }
   if (config.coolify) {
@@ -704,6 +704,11 @@ export function urlPassword(url: string): string | undefined {
 /** The deadline of one TLS handshake: the configured one, else half the probe deadline. */
 export function handshakeTimeoutMs(config: Config): number {
   return config.tls.handshakeTimeoutMs ?? Math.floor(config.timeouts.probeMs / 2);
+}
+
+/** How long a port may stay silent before it counts as closed: the configured time, else 2 s but at most half the probe deadline. */
+export function exposureConnectTimeoutMs(config: Config): number {
+  return config.exposure.connectTimeoutMs ?? Math.min(2_000, Math.floor(config.timeouts.probeMs / 2));
 }
 
 export const MUTATING_CHECKS: readonly CheckId[] = ['e2e-admin-crud'];

@@ -18,7 +18,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { Socket, isIP } from 'node:net';
-import { DEFAULT_CLOSED_PORTS, type Config } from '../core/config.ts';
+import { DEFAULT_CLOSED_PORTS, exposureConnectTimeoutMs, type Config } from '../core/config.ts';
 import type { ExposedPortObservation, ExposureHostObservation } from '../core/observations.ts';
 import type { Assertion, Reason, Warning } from '../core/result.ts';
 import { mapLimited } from './concurrency.ts';
@@ -147,7 +147,8 @@ interface PortsPart {
 }
 
 async function checkPorts(config: Config, hosts: readonly string[], ctx: ProbeContext): Promise<PortsPart> {
-  const { closedPorts, connectTimeoutMs } = config.exposure;
+  const { closedPorts } = config.exposure;
+  const connectTimeoutMs = exposureConnectTimeoutMs(config);
   const resolved = await Promise.all(hosts.map((host) => resolveHost(host, Math.min(connectTimeoutMs, msLeft(ctx)))));
   const addresses = [...new Set(resolved.flatMap((r) => ('addresses' in r ? r.addresses : [])))];
   const attempts = addresses.flatMap((address) => closedPorts.map((port) => ({ address, port })));

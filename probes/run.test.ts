@@ -83,7 +83,7 @@ describe('runProbes', () => {
 
 describe('registry and targets', () => {
   it('has one probe per probe check id', () => {
-    expect(Object.keys(probes).sort()).toEqual(['app-health', 'db', 'login-v2-redirect', 'oidc-discovery', 'tls']);
+    expect(Object.keys(probes).sort()).toEqual(['app-health', 'db', 'exposure', 'login-v2-redirect', 'oidc-discovery', 'tls']);
   });
 
   it('defaults the TLS hosts to the app, IdP and Coolify https hosts', () => {

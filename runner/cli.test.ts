@@ -35,7 +35,7 @@ describe('sentinel usage', () => {
     [['frobnicate'], 'sentinel: unknown command "frobnicate" (see `sentinel help`)'],
     [['run', '--frob'], 'sentinel: unknown option --frob (see `sentinel help`)'],
     [['run', '--mode', 'nightly'], 'sentinel: unknown mode "nightly" (postdeploy or ci) (see `sentinel help`)'],
-    [['probe', '--check', 'tls,e2e-logn'], 'sentinel: unknown check id "e2e-logn" in --check (known: tls, app-health, oidc-discovery, login-v2-redirect, db, e2e-login, e2e-admin-crud, e2e-sign-out, e2e-session-redeploy) (see `sentinel help`)'],
+    [['probe', '--check', 'tls,e2e-logn'], 'sentinel: unknown check id "e2e-logn" in --check (known: tls, app-health, oidc-discovery, login-v2-redirect, db, exposure, e2e-login, e2e-admin-crud, e2e-sign-out, e2e-session-redeploy) (see `sentinel help`)'],
     [['check-config', 'extra'], 'sentinel: unexpected argument extra (see `sentinel help`)'],
   ] as const)('%s → one line, exit 2', async ([args, line], { expect }) => {
     const run = await runCli([...args], {});
@@ -82,11 +82,12 @@ describe('sentinel run / probe', () => {
     expect(run.stdout).toContain('✘ oidc-discovery');
     expect(run.stdout).toMatch(/✘ tls .*connect_refused/);
     expect(run.stdout).toContain('- db  skipped  not_configured: no database URL (SENTINEL_DATABASE_URL)');
+    expect(run.stdout).toContain('- exposure  skipped  not_configured: no exposure host (SENTINEL_EXPOSURE_HOSTS: the public hosts whose ports may be checked)');
     expect(run.stdout).toContain('- e2e-login  skipped  not_selected: `sentinel probe` runs probes only');
     const summary = JSON.parse(await readFile(join(reportsDir, 'summary.json'), 'utf8')) as { mode: string; checks: Array<{ id: string; status: string }>; totals: Record<string, number> };
     expect(summary.mode).toBe('probe');
     expect(summary.checks.filter((c) => c.status === 'failed').map((c) => c.id)).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect']);
-    expect(summary.totals).toEqual({ passed: 0, failed: 4, flaky: 0, skipped: 5 });
+    expect(summary.totals).toEqual({ passed: 0, failed: 4, flaky: 0, skipped: 6 });
     expect(run.stdout + (await readFile(join(reportsDir, 'junit.xml'), 'utf8'))).not.toContain('pw-Zq8-SECRET-7731');
   });
 });
@@ -140,7 +141,7 @@ describe('the target is what the configuration names, never a silent stand-in', 
 });
 
 describe('a gate that did not look is not green', () => {
-  const TARGET = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', SENTINEL_USER: 'sentinel-e2e@vellandi.net' };
+  const TARGET = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', SENTINEL_USER: 'sentinel-e2e@vellandi.net', SENTINEL_EXPOSURE_HOSTS: 'gadgetbot.vellandi.net,auth.vellandi.net' };
 
   test.concurrent('ci mode with a secret missing (no password, no database URL): exit 2, one line per missing piece, nothing run', async ({ expect }) => {
     const reportsDir = join(dir, 'reports-gate');

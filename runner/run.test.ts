@@ -31,6 +31,7 @@ function fakeStack(calls: string[]): (options: unknown) => Promise<EmbeddedStack
         SENTINEL_COOLIFY_URL: 'https://127.0.0.1:40004',
         SENTINEL_COOLIFY_TOKEN: '1|coolify-SECRET',
         SENTINEL_COOLIFY_APP_UUID: 'uuid',
+        SENTINEL_EXPOSURE_HOSTS: 'localhost,127.0.0.1',
         SENTINEL_ALLOW_MUTATIONS: 'true',
         SENTINEL_ALLOW_DISRUPTIVE: 'true',
       },
@@ -62,10 +63,10 @@ describe('executeRun', () => {
       },
     });
     expect(calls[0]).toBe('start');
-    expect(calls.slice(1, 6).sort()).toEqual(['probe app-health', 'probe db', 'probe login-v2-redirect', 'probe oidc-discovery', 'probe tls']);
-    expect(calls.slice(6)).toEqual(['browser e2e-login,e2e-admin-crud,e2e-sign-out,e2e-session-redeploy', 'stop']);
-    expect(summary.checks.map((c) => c.status)).toEqual(['passed', 'passed', 'passed', 'passed', 'failed', 'passed', 'passed', 'passed', 'passed']);
-    expect(summary.totals).toEqual({ passed: 8, failed: 1, flaky: 0, skipped: 0 });
+    expect(calls.slice(1, 7).sort()).toEqual(['probe app-health', 'probe db', 'probe exposure', 'probe login-v2-redirect', 'probe oidc-discovery', 'probe tls']);
+    expect(calls.slice(7)).toEqual(['browser e2e-login,e2e-admin-crud,e2e-sign-out,e2e-session-redeploy', 'stop']);
+    expect(summary.checks.map((c) => c.status)).toEqual(['passed', 'passed', 'passed', 'passed', 'failed', 'passed', 'passed', 'passed', 'passed', 'passed']);
+    expect(summary.totals).toEqual({ passed: 9, failed: 1, flaky: 0, skipped: 0 });
     expect(summary.target).toBe('https://localhost:40001');
     expect(exitCodeOf(summary.checks)).toBe(1);
     const written = await Promise.all(['summary.json', 'junit.xml', 'summary.md'].map((f) => readFile(join(dir, 'reports', f), 'utf8')));
@@ -77,7 +78,7 @@ describe('executeRun', () => {
     let ran = false;
     const error = await executeRun({
       mode: 'ci',
-      env: { ...BASE_ENV, SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      env: { ...BASE_ENV, SENTINEL_EXPOSURE_HOSTS: 'gadgetbot.example.test', SENTINEL_REPORTS_DIR: join(dir, 'reports') },
       embedded: false,
       write: () => {},
       probe: async (id: ProbeCheckId) => {
@@ -105,9 +106,10 @@ describe('executeRun', () => {
       browser: async (_c, _e, options) => options.checks.map((id) => passed(id, 'browser')),
     });
     expect(summary.mode).toBe('ci');
-    expect(summary.totals).toEqual({ passed: 6, failed: 0, flaky: 0, skipped: 3 });
+    expect(summary.totals).toEqual({ passed: 6, failed: 0, flaky: 0, skipped: 4 });
     expect(summary.checks.filter((c) => c.status === 'skipped').map((c) => [c.id, c.reason])).toEqual([
       ['db', 'not_configured'],
+      ['exposure', 'not_configured'],
       ['e2e-admin-crud', 'not_permitted'],
       ['e2e-session-redeploy', 'not_permitted'],
     ]);
@@ -187,7 +189,7 @@ describe('executeRun', () => {
     let browserCalled = false;
     const summary = await executeRun({
       mode: 'postdeploy',
-      env: { ...BASE_ENV, SENTINEL_SKIP: 'db', SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      env: { ...BASE_ENV, SENTINEL_SKIP: 'db,exposure', SENTINEL_REPORTS_DIR: join(dir, 'reports') },
       embedded: false,
       write: () => {},
       signal: controller.signal,

@@ -56,7 +56,7 @@ describe('monitor on the reference stack', () => {
       return IDP_DEPENDENT.every((id) => values[id] === 0);
     }, 'IdP checks at 0', CYCLE_MS);
     const down = await probeSuccess();
-    expect(down).toEqual({ tls: 1, 'app-health': 1, 'oidc-discovery': 0, 'login-v2-redirect': 0, db: 1 });
+    expect(down).toEqual({ tls: 1, 'app-health': 1, 'oidc-discovery': 0, 'login-v2-redirect': 0, db: 1, exposure: 1 });
     const status = JSON.parse((await get(`${monitor.url}/status?format=json`)).body) as { checks: Array<{ id: string; state: string; reason?: string }> };
     expect(status.checks.find((c) => c.id === 'oidc-discovery')?.state).toBe('failing');
 

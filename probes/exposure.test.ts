@@ -180,6 +180,19 @@ describe('exposure probe: https everywhere', () => {
     expect(result.message).toBe(`${server.url}/ ${problem}; expected a redirect to https://127.0.0.1/…`);
   });
 
+  it('reports the URLs in the configured order, not the order they answered', async () => {
+    const redirectTo = (delayMs: number) =>
+      http((_req, res) => {
+        setTimeout(() => {
+          res.writeHead(302, { location: 'https://127.0.0.1/' });
+          res.end();
+        }, delayMs);
+      });
+    const [slow, fast] = [await redirectTo(300), await redirectTo(0)];
+    const result = await runProbe('exposure', config({ hosts: ['127.0.0.1'], closedPorts: [await freePort()], httpUrls: [`${slow.url}/`, `${fast.url}/`] }));
+    expect((result.observations?.redirects as Array<{ url: string }>).map((r) => r.url)).toEqual([`${slow.url}/`, `${fast.url}/`]);
+  });
+
   it('a plain-http URL that refuses fails with the transport reason (it could not be judged)', async () => {
     const result = await runProbe('exposure', config({ hosts: ['127.0.0.1'], closedPorts: [await freePort()], httpUrls: [`http://127.0.0.1:${await freePort()}/`] }));
     expect(result.reason).toBe('connect_refused');

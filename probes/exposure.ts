@@ -286,18 +286,35 @@ async function checkHsts(http: ProbeHttp, raw: string, minAge: number, ctx: Prob
   }
 }
 
+function emptyWebPart(): WebPart {
+  return { redirects: [], hsts: [], assertions: [], findings: [], warnings: [] };
+}
+
+/** Every URL at once, each into its own part; the parts are joined in the configured order, not the order they answered. */
 async function checkWeb(config: Config, ctx: ProbeContext): Promise<WebPart> {
-  const part: WebPart = { redirects: [], hsts: [], assertions: [], findings: [], warnings: [] };
   const redirectUrls = exposureHttpUrls(config);
   const siteUrls = hstsUrls(config);
-  if (redirectUrls.length === 0 && siteUrls.length === 0) return part;
-  await withProbeHttp(ctx, (http) =>
+  if (redirectUrls.length === 0 && siteUrls.length === 0) return emptyWebPart();
+  const each = (check: (http: ProbeHttp, url: string, part: WebPart) => Promise<void>, http: ProbeHttp) => async (url: string) => {
+    const part = emptyWebPart();
+    await check(http, url, part);
+    return part;
+  };
+  const parts = await withProbeHttp(ctx, (http) =>
     Promise.all([
-      ...redirectUrls.map((url) => checkRedirect(http, url, ctx, part)),
-      ...siteUrls.map((url) => checkHsts(http, url, config.exposure.hstsMinAgeSeconds, ctx, part)),
+      ...redirectUrls.map(each((client, url, part) => checkRedirect(client, url, ctx, part), http)),
+      ...siteUrls.map(each((client, url, part) => checkHsts(client, url, config.exposure.hstsMinAgeSeconds, ctx, part), http)),
     ]),
   );
-  return part;
+  const joined = emptyWebPart();
+  for (const part of parts) {
+    joined.redirects.push(...part.redirects);
+    joined.hsts.push(...part.hsts);
+    joined.assertions.push(...part.assertions);
+    joined.findings.push(...part.findings);
+    joined.warnings.push(...part.warnings);
+  }
+  return joined;
 }
 
 export const exposureProbe: ProbeFn = async (config, ctx) => {

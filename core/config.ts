@@ -251,7 +251,7 @@ interface CrossFieldView {
   monitor?: { listen: string; token?: string | undefined; allowAnonymous: boolean; deployPollSchedule?: string | undefined } | undefined;
   timeouts?: { probeMs: number } | undefined;
   migrationsPath?: string | undefined;
-  exposure?: { connectTimeoutMs?: number | undefined } | undefined;
+  exposure?: { hosts?: string[] | undefined; httpUrls?: string[] | undefined; connectTimeoutMs?: number | undefined } | undefined;
 }
 
 /** True for a listen address only this machine can reach (127.0.0.0/8, ::1, localhost). */
@@ -289,6 +289,14 @@ function crossFieldIssues(config: CrossFieldView): CrossFieldIssue[] {
   }
   if (config.timeouts && config.tls?.handshakeTimeoutMs !== undefined && config.tls.handshakeTimeoutMs >= config.timeouts.probeMs) {
     add(['tls', 'handshakeTimeoutMs'], `tls.handshakeTimeoutMs (${config.tls.handshakeTimeoutMs}) must be below timeouts.probeMs (${config.timeouts.probeMs})`);
+  }
+  if (config.exposure?.httpUrls) {
+    // Only listed hosts are ever contacted by the exposure check, its plain-http URLs included.
+    const hosts = new Set((config.exposure.hosts ?? []).map((host) => host.toLowerCase()));
+    config.exposure.httpUrls.forEach((url, index) => {
+      const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+      if (!hosts.has(host)) add(['exposure', 'httpUrls', String(index)], `exposure.httpUrls: ${url} is not on an exposure host (SENTINEL_EXPOSURE_HOSTS)`);
+    });
   }
   if (config.timeouts && config.exposure?.connectTimeoutMs !== undefined && config.exposure.connectTimeoutMs >= config.timeouts.probeMs) {
     add(['exposure', 'connectTimeoutMs'], `exposure.connectTimeoutMs (${config.exposure.connectTimeoutMs}) must be below timeouts.probeMs (${config.timeouts.probeMs})`);

@@ -78,7 +78,12 @@ function knock(address: string, port: number, connectTimeoutMs: number, ctx: Pro
       finish(accepted ? { state: 'open', postgresql: 'no' } : { state: 'not_checked', reason, message: `${address} port ${port}: ${message}` });
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
-    timer = setTimeout(() => finish({ state: 'silent' }), budget);
+    // Silent for the whole connect timeout: closed (a firewall that drops). Silent only until the probe's deadline cut the wait short: not known.
+    const cutShort = budget < connectTimeoutMs;
+    timer = setTimeout(
+      () => finish(cutShort ? { state: 'not_checked', reason: 'timeout', message: `${address} port ${port}: silent for ${Math.round(budget)} ms when the probe's deadline came, short of the ${connectTimeoutMs} ms that make it closed` } : { state: 'silent' }),
+      budget,
+    );
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (accepted) return finish({ state: 'open', postgresql: 'no' });
       if (REFUSED_CODES.has(error.code ?? '')) return finish({ state: 'refused' });

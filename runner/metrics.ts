@@ -323,14 +323,24 @@ function recordTls(result: ResultMetrics, spec: CheckSpec, hosts: unknown): void
   }
 }
 
+/**
+ * Accepting ports per configured exposure host, from an exposure result's observations; undefined for a
+ * host nothing was measured on. An accepting port is a measurement even when other ports went
+ * unchecked; "none open" only counts when every port was answered. Hosts outside `hosts` are ignored.
+ */
+export function exposedPortCounts(hosts: readonly string[], observed: unknown): Map<string, number | undefined> {
+  const byHost = new Map((Array.isArray(observed) ? (observed as Array<Partial<ExposureHostObservation>>) : []).filter((h) => typeof h?.host === 'string').map((h) => [h.host!, h]));
+  return new Map(
+    hosts.map((host) => {
+      const seen = byHost.get(host);
+      const exposed = Array.isArray(seen?.exposedPorts) ? seen.exposedPorts.length : undefined;
+      return [host, exposed !== undefined && (exposed > 0 || seen?.complete === true) ? exposed : undefined];
+    }),
+  );
+}
+
 function recordExposure(result: ResultMetrics, spec: CheckSpec, hosts: unknown): void {
-  const observed = new Map((Array.isArray(hosts) ? (hosts as Array<Partial<ExposureHostObservation>>) : []).filter((h) => typeof h?.host === 'string').map((h) => [h.host!, h]));
-  for (const host of spec.exposureHosts ?? []) {
-    const seen = observed.get(host);
-    const exposed = Array.isArray(seen?.exposedPorts) ? seen.exposedPorts.length : undefined;
-    // An accepting port is a measurement even when other ports went unchecked; "none open" only counts when every port was answered.
-    setOrRemove(result.exposedPorts, { host }, exposed !== undefined && (exposed > 0 || seen?.complete === true) ? exposed : undefined);
-  }
+  for (const [host, count] of exposedPortCounts(spec.exposureHosts ?? [], hosts)) setOrRemove(result.exposedPorts, { host }, count);
 }
 
 function recordDb(result: ResultMetrics, spec: CheckSpec, db: Partial<DbObservation>): void {

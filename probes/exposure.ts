@@ -209,7 +209,7 @@ function withoutQuery(url: URL): string {
   return `${url.origin}${url.pathname}`;
 }
 
-/** The Strict-Transport-Security max-age in seconds; only the first header counts (RFC 6797 §8.1). */
+/** The Strict-Transport-Security max-age in seconds; a browser heeds only the first header. */
 export function hstsMaxAge(header: string | null): number | undefined {
   if (!header) return undefined;
   const first = header.split(',')[0]!;

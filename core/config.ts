@@ -12,7 +12,10 @@ import { z } from 'zod';
 import { CHECK_IDS, type CheckId } from './result.ts';
 
 /** Fields whose values never reach output. `collectSecrets` reads them; `check-config` masks them. */
-export const SECRET_PATHS = ['users.0.password', 'users.1.password', 'databaseUrl', 'coolify.token', 'monitor.token', 'redeploy.command'] as const;
+export const SECRET_PATHS = [
+  'users.0.password', 'users.1.password', 'databaseUrl', 'coolify.token', 'monitor.token', 'redeploy.command',
+  'idpToken.clientSecret',
+] as const;
 
 const httpUrl = (what: string) =>
   z
@@ -112,6 +115,36 @@ const fieldsSchema = z
       .default(['openid', 'profile', 'email', 'offline_access'])
       .describe('scopes the app asks for'),
     users: z.array(userSchema).max(2).default([]).describe('test users (SENTINEL_USER/SENTINEL_PASSWORD, SENTINEL_USER_2/SENTINEL_PASSWORD_2)'),
+    idpToken: z
+      .strictObject({
+        clientId: z
+          .string()
+          .trim()
+          .min(1)
+          .optional()
+          .describe("client id of a Zitadel service user for the idp-token check: the user's user name (SENTINEL_IDP_TOKEN_CLIENT_ID)"),
+        clientSecret: z.string().min(1).optional().describe('client secret of that service user (secret; SENTINEL_IDP_TOKEN_CLIENT_SECRET)'),
+        scope: z
+          .string()
+          .trim()
+          .regex(/(^| )openid( |$)/, 'idpToken.scope must contain openid (Zitadel requires it for the client-credentials grant)')
+          .default('openid')
+          .describe('scope of the client-credentials request (SENTINEL_IDP_TOKEN_SCOPE); add urn:zitadel:iam:org:project:id:<id>:aud for a project audience'),
+        audience: z
+          .string()
+          .trim()
+          .min(1)
+          .optional()
+          .describe("audience the token must name (SENTINEL_IDP_TOKEN_AUDIENCE); default the client id, Zitadel's audience when the scope names no project"),
+        acceptedBy: z
+          .enum(['userinfo', 'none'])
+          .default('userinfo')
+          .describe('where the IdP must accept the token (SENTINEL_IDP_TOKEN_ACCEPTED_BY): userinfo (Zitadel), or none for an IdP whose endpoints take no client-credentials token'),
+        clockSkewSeconds: positiveInt('idpToken.clockSkewSeconds')
+          .default(60)
+          .describe("largest difference between the token's iat and this machine's clock (SENTINEL_IDP_CLOCK_SKEW_SECONDS)"),
+      })
+      .default({ scope: 'openid', acceptedBy: 'userinfo', clockSkewSeconds: 60 }),
     tls: z
       .strictObject({
         hosts: z.array(hostPort).optional().describe('host:port list to watch (SENTINEL_TLS_HOSTS); default the app, IdP and Coolify hosts'),
@@ -163,6 +196,14 @@ const fieldsSchema = z
         url: httpUrl('coolify.url').optional().describe('Coolify base URL (SENTINEL_COOLIFY_URL)'),
         token: z.string().min(1).optional().describe('Coolify API token with read + deploy (secret; SENTINEL_COOLIFY_TOKEN)'),
         appUuid: z.string().trim().min(1).optional().describe('uuid of the app resource (SENTINEL_COOLIFY_APP_UUID)'),
+        zitadelUuid: z
+          .string()
+          .trim()
+          .min(1)
+          .optional()
+          .describe('uuid of the Zitadel stack, a Docker Compose service or application (SENTINEL_COOLIFY_ZITADEL_UUID)'),
+        appDbUuid: z.string().trim().min(1).optional().describe("uuid of the app's PostgreSQL database resource (SENTINEL_COOLIFY_APP_DB_UUID)"),
+        zitadelDbUuid: z.string().trim().min(1).optional().describe("uuid of Zitadel's PostgreSQL database resource (SENTINEL_COOLIFY_ZITADEL_DB_UUID)"),
         deployTimeoutMs: positiveInt('coolify.deployTimeoutMs').default(900_000).describe('deadline for a deployment to finish'),
         pollIntervalMs: positiveInt('coolify.pollIntervalMs').default(2_000).describe('deployment status poll interval'),
       })
@@ -187,6 +228,16 @@ const fieldsSchema = z
           .describe('maximum app downtime during a redeploy (SENTINEL_DOWNTIME_BUDGET_SECONDS)'),
       })
       .default({ downtimeBudgetSeconds: 10 }),
+    backups: z
+      .strictObject({
+        maxAgeHours: positiveInt('backups.maxAgeHours')
+          .default(26)
+          .describe('the newest backup must be younger than this many hours (SENTINEL_BACKUP_MAX_AGE_HOURS; a daily backup plus slack)'),
+        retentionDays: positiveInt('backups.retentionDays')
+          .default(7)
+          .describe('the backup retention must keep at least this many days (SENTINEL_BACKUP_RETENTION_DAYS)'),
+      })
+      .default({ maxAgeHours: 26, retentionDays: 7 }),
     allowMutations: flag.optional().describe('allow admin CRUD (SENTINEL_ALLOW_MUTATIONS); default on for the local stack only'),
     allowDisruptive: flag.optional().describe('allow the redeploy check (SENTINEL_ALLOW_DISRUPTIVE); default on for the local stack only'),
     timeouts: z
@@ -247,10 +298,13 @@ interface CrossFieldView {
   issuer?: string | undefined;
   tls?: { warnDays: number; failDays: number; handshakeTimeoutMs?: number | undefined; caCertPath?: string | undefined } | undefined;
   redeploy?: { driver?: string | undefined; command?: string | undefined; instanceUrl?: string | undefined; instanceHeader?: string | undefined } | undefined;
-  coolify?: { url?: string | undefined; token?: string | undefined; appUuid?: string | undefined } | undefined;
+  coolify?:
+    | { url?: string | undefined; token?: string | undefined; appUuid?: string | undefined; zitadelUuid?: string | undefined; appDbUuid?: string | undefined; zitadelDbUuid?: string | undefined }
+    | undefined;
   monitor?: { listen: string; token?: string | undefined; allowAnonymous: boolean; deployPollSchedule?: string | undefined } | undefined;
   timeouts?: { probeMs: number } | undefined;
   migrationsPath?: string | undefined;
+  idpToken?: { clientId?: string | undefined; clientSecret?: string | undefined } | undefined;
   exposure?: { hosts?: string[] | undefined; httpUrls?: string[] | undefined; connectTimeoutMs?: number | undefined } | undefined;
 }
 
@@ -274,6 +328,10 @@ function crossFieldIssues(config: CrossFieldView): CrossFieldIssue[] {
   }
   if (config.appUrl?.startsWith('https:') && config.issuer?.startsWith('http:')) {
     add(['issuer'], 'issuer is http:// while appUrl is https://; production Zitadel is served over https');
+  }
+  if (config.idpToken && Boolean(config.idpToken.clientId) !== Boolean(config.idpToken.clientSecret)) {
+    const missing = config.idpToken.clientId ? 'clientSecret' : 'clientId';
+    add(['idpToken', missing], `idpToken.${missing} is required when the other idp-token setting is set (the service user's client id and secret)`);
   }
   if (config.redeploy?.driver === 'command' && !config.redeploy.command) {
     add(['redeploy', 'command'], 'redeploy.command is required when redeploy.driver is command');
@@ -312,6 +370,11 @@ function crossFieldIssues(config: CrossFieldView): CrossFieldIssue[] {
     if (coolifySet.length > 0 && coolifySet.length < 3) {
       for (const key of ['url', 'token', 'appUuid'] as const) {
         if (!coolify[key]) add(['coolify', key], `coolify.${key} is required when the other Coolify settings are set`);
+      }
+    }
+    if (coolifySet.length < 3) {
+      for (const key of ['zitadelUuid', 'appDbUuid', 'zitadelDbUuid'] as const) {
+        if (coolify[key]) add(['coolify', key], `coolify.${key} needs coolify.url, coolify.token and coolify.appUuid`);
       }
     }
     if (config.monitor?.deployPollSchedule && coolifySet.length < 3) {
@@ -358,6 +421,7 @@ function crossFieldIssuesOfRaw(input: Record<string, unknown>): CrossFieldIssue[
     monitor: part('monitor'),
     timeouts: part('timeouts'),
     migrationsPath: part('migrationsPath'),
+    idpToken: part('idpToken'),
     exposure: part('exposure'),
   });
 }
@@ -375,6 +439,12 @@ export const ENV_VARS = {
   SENTINEL_PASSWORD: 'users.0.password',
   SENTINEL_USER_2: 'users.1.loginName',
   SENTINEL_PASSWORD_2: 'users.1.password',
+  SENTINEL_IDP_TOKEN_CLIENT_ID: 'idpToken.clientId',
+  SENTINEL_IDP_TOKEN_CLIENT_SECRET: 'idpToken.clientSecret',
+  SENTINEL_IDP_TOKEN_SCOPE: 'idpToken.scope',
+  SENTINEL_IDP_TOKEN_AUDIENCE: 'idpToken.audience',
+  SENTINEL_IDP_TOKEN_ACCEPTED_BY: 'idpToken.acceptedBy',
+  SENTINEL_IDP_CLOCK_SKEW_SECONDS: 'idpToken.clockSkewSeconds',
   SENTINEL_TLS_HOSTS: 'tls.hosts',
   SENTINEL_TLS_WARN_DAYS: 'tls.warnDays',
   SENTINEL_TLS_FAIL_DAYS: 'tls.failDays',
@@ -392,6 +462,11 @@ export const ENV_VARS = {
   SENTINEL_COOLIFY_TOKEN: 'coolify.token',
   SENTINEL_COOLIFY_APP_UUID: 'coolify.appUuid',
   SENTINEL_COOLIFY_DEPLOY_TIMEOUT_MS: 'coolify.deployTimeoutMs',
+  SENTINEL_COOLIFY_ZITADEL_UUID: 'coolify.zitadelUuid',
+  SENTINEL_COOLIFY_APP_DB_UUID: 'coolify.appDbUuid',
+  SENTINEL_COOLIFY_ZITADEL_DB_UUID: 'coolify.zitadelDbUuid',
+  SENTINEL_BACKUP_MAX_AGE_HOURS: 'backups.maxAgeHours',
+  SENTINEL_BACKUP_RETENTION_DAYS: 'backups.retentionDays',
   SENTINEL_REDEPLOY_DRIVER: 'redeploy.driver',
   SENTINEL_REDEPLOY_COMMAND: 'redeploy.command',
   SENTINEL_REDEPLOY_INSTANCE_URL: 'redeploy.instanceUrl',
@@ -441,6 +516,11 @@ export const TARGET_VARIABLES: readonly string[] = [
   'SENTINEL_PASSWORD',
   'SENTINEL_USER_2',
   'SENTINEL_PASSWORD_2',
+  'SENTINEL_IDP_TOKEN_CLIENT_ID',
+  'SENTINEL_IDP_TOKEN_CLIENT_SECRET',
+  'SENTINEL_IDP_TOKEN_SCOPE',
+  'SENTINEL_IDP_TOKEN_AUDIENCE',
+  'SENTINEL_IDP_TOKEN_ACCEPTED_BY',
   'SENTINEL_TLS_HOSTS',
   'SENTINEL_CA_CERT',
   'SENTINEL_DATABASE_URL',
@@ -451,6 +531,9 @@ export const TARGET_VARIABLES: readonly string[] = [
   'SENTINEL_COOLIFY_URL',
   'SENTINEL_COOLIFY_TOKEN',
   'SENTINEL_COOLIFY_APP_UUID',
+  'SENTINEL_COOLIFY_ZITADEL_UUID',
+  'SENTINEL_COOLIFY_APP_DB_UUID',
+  'SENTINEL_COOLIFY_ZITADEL_DB_UUID',
   'SENTINEL_REDEPLOY_DRIVER',
   'SENTINEL_REDEPLOY_COMMAND',
   'SENTINEL_REDEPLOY_INSTANCE_URL',
@@ -548,12 +631,19 @@ export const INTERNAL_VARIABLES = {
   stateDir: '_SENTINEL_STATE_DIR',
   /** pid of the `sentinel` process that started Playwright (the orphan guard watches it) */
   parentPid: '_SENTINEL_PARENT_PID',
+  /** file descriptor on which Playwright's runner sends each result and step line as it happens */
+  eventsFd: '_SENTINEL_EVENTS_FD',
 } as const;
 
-export function internalVariables(env: NodeJS.ProcessEnv): { stateDir?: string; parentPid?: number } {
+export function internalVariables(env: NodeJS.ProcessEnv): { stateDir?: string; parentPid?: number; eventsFd?: number } {
   const stateDir = env[INTERNAL_VARIABLES.stateDir];
   const parentPid = Number(env[INTERNAL_VARIABLES.parentPid]);
-  return { ...(isSet(stateDir) ? { stateDir } : {}), ...(Number.isInteger(parentPid) && parentPid > 1 ? { parentPid } : {}) };
+  const eventsFd = Number(env[INTERNAL_VARIABLES.eventsFd]);
+  return {
+    ...(isSet(stateDir) ? { stateDir } : {}),
+    ...(Number.isInteger(parentPid) && parentPid > 1 ? { parentPid } : {}),
+    ...(Number.isInteger(eventsFd) && eventsFd > 2 ? { eventsFd } : {}),
+  };
 }
 
 /** The CI platform around a run (not SENTINEL_* settings, but read here so one module reads the environment). */
@@ -659,6 +749,7 @@ export function collectSecrets(config: Config): string[] {
   };
   for (const user of config.users) add(user.password);
   add(config.coolify.token);
+  add(config.idpToken.clientSecret);
   add(config.monitor.token);
   add(config.redeploy.command);
   if (config.databaseUrl) {

@@ -3,7 +3,7 @@
  * troubleshooting steps for this stack (Coolify, Traefik, Zitadel with Login V2, Better Auth, Drizzle).
  * The status page shows the line beside a failing check, the monitor hands it to Alertmanager (the
  * `runbook` label of `sentinel_check_reason`), and the README's troubleshooting table repeats it under
- * the anchor `reason-<reason>` (runner/monitor/runbook.test.ts keeps them equal).
+ * the anchor `reason-<reason>` (runner/readme.test.ts keeps them equal).
  */
 import type { Reason } from './result.ts';
 
@@ -18,14 +18,23 @@ export const RUNBOOK: Readonly<Record<Reason, string>> = {
   tls_expiry: 'The certificate expires soon or has expired: Coolify renews via Let\'s Encrypt; check Traefik\'s logs (DNS, ports 80/443 open).',
   http_status: 'The target answers with an error status: check the resource\'s logs in Coolify and its environment variables (DATABASE_URL first).',
   bad_response: 'The target answers something else than expected: check the domain routes to the right resource in Coolify.',
-  issuer_mismatch: 'Zitadel\'s discovery names another issuer: check ZITADEL_EXTERNALDOMAIN in the Zitadel stack and ZITADEL_ISSUER of the app.',
-  endpoint_mismatch: 'Zitadel\'s discovery names other endpoints than the app uses: check ZITADEL_ISSUER and the Zitadel stack\'s domain.',
+  issuer_mismatch: 'Zitadel\'s discovery names another issuer: check ZITADEL_EXTERNALDOMAIN in the Zitadel stack and ZITADEL_ISSUER_URL of the app.',
+  endpoint_mismatch: 'Zitadel\'s discovery names other endpoints than the app uses: check the app\'s ZITADEL_ISSUER_URL and the Zitadel stack\'s domain.',
   pkce_unsupported: 'Zitadel does not offer S256 PKCE: check the Zitadel version and its OIDC settings.',
   scope_unsupported: 'Zitadel does not support a scope the app asks for: check the OIDC settings of the Zitadel instance.',
   jwks_empty: 'Zitadel publishes no signing key: check the Zitadel logs and its key settings (web keys).',
   jwks_unusable: 'Zitadel\'s published keys cannot be used: check the Zitadel logs and its key settings (web keys).',
+  token_grant_refused: 'Zitadel refused the machine user\'s client-credentials grant: check the service user exists and is active, and that SENTINEL_IDP_TOKEN_CLIENT_SECRET is its current client secret (Service Users → Actions → Generate Client Secret).',
+  token_not_jwt: 'Zitadel issued an opaque access token: set the service user\'s access token type to JWT (Service Users → the user → General settings).',
+  jwks_mismatch: 'No key Zitadel publishes at /oauth/v2/keys verifies its token: check the domain reaches the one Zitadel instance that signs (ZITADEL_EXTERNALDOMAIN, Traefik routes, no cache in front of /oauth/v2/keys), then the Zitadel logs and its web keys.',
+  token_issuer_mismatch: 'Zitadel signs tokens for another issuer than its discovery names: check ZITADEL_EXTERNALDOMAIN, ZITADEL_EXTERNALPORT and ZITADEL_EXTERNALSECURE, and that Traefik passes the public Host header (Zitadel derives the issuer from it).',
+  token_audience_mismatch: 'The token is not issued for the expected audience: check SENTINEL_IDP_TOKEN_AUDIENCE against the project id in SENTINEL_IDP_TOKEN_SCOPE (urn:zitadel:iam:org:project:id:<id>:aud).',
+  clock_skew: 'The token\'s issue or expiry time disagrees with this machine\'s clock beyond the threshold: check time sync (NTP, timedatectl) on the monitor\'s host and on the Zitadel server.',
+  token_rejected: 'Zitadel refused its own fresh token at userinfo: check the service user is still active, and that every path of the domain reaches the same Zitadel instance.',
+  idp_not_ready: 'Zitadel is not ready (/debug/healthz or /debug/ready): check zitadel-db is running and healthy, the database credentials in the compose file, the Zitadel logs for initialization errors and that ZITADEL_MASTERKEY has 32 characters.',
+  login_not_ready: 'The Login V2 container is not ready (/healthy or /ready under the login base path): check zitadel-login is running, reaches Zitadel\'s API (network_mode: service:zitadel, or ZITADEL_API_URL and CUSTOM_REQUEST_HEADERS) and reads its login-client PAT; restart it once Zitadel is ready.',
   login_v1: 'Login V2 is not used: set ZITADEL_DEFAULTINSTANCE_FEATURES_LOGINV2_REQUIRED=true (or the instance feature), check the Login V2 URLs and that zitadel-login runs.',
-  login_wrong_host: 'Sign-in goes to another host: check the Login V2 base URI of the instance (or the app) and ZITADEL_ISSUER.',
+  login_wrong_host: 'Sign-in goes to another host: check the Login V2 base URI of the instance (or the app) and the app\'s ZITADEL_ISSUER_URL.',
   login_page_error: 'The Login V2 page fails: check the zitadel-login container is running, its route in Traefik and its logs.',
   authorize_mismatch: 'Authentication not working: check ZITADEL_CLIENT_ID and the scopes of the app against the Zitadel application.',
   redirect_uri_mismatch: 'Authentication not working: the redirect URIs in Zitadel must match BETTER_AUTH_URL + /api/auth/callback/zitadel.',
@@ -54,6 +63,18 @@ export const RUNBOOK: Readonly<Record<Reason, string>> = {
   redeploy_failed: 'The redeploy failed: see the deployment\'s logs in Coolify, or the output of the redeploy command.',
   instance_unchanged: 'No new app instance could be seen after the redeploy: check the deployment ran in Coolify, or the instance signal you configured.',
   cleanup_failed: 'Test bots were left behind: delete bots named with the sentinel prefix in the admin UI; the next CRUD run sweeps old ones.',
+  resource_down: 'A resource is stopped or restarting in Coolify: open it, read its logs (app: build errors, DATABASE_URL, port 3000; Zitadel: zitadel-db running and healthy, ZITADEL_MASTERKEY of 32 characters), then start or redeploy it.',
+  resource_unhealthy: 'A resource runs but Coolify reports it unhealthy (or still starting): read its logs in Coolify and check its health check (path, port 3000 for the app); a stack is degraded when one of its containers is not running.',
+  resource_missing: 'Coolify has no resource with the configured uuid for this token: copy the uuid from the resource\'s URL in Coolify and check the token belongs to the resource\'s team.',
+  deploy_failed: 'The last Coolify deployment failed (the previous version keeps running): read its deployment log in Coolify (build errors, environment variables), fix and redeploy.',
+  coolify_auth: 'The Coolify API refuses the token: create one under Keys & Tokens → API tokens with the read permission (read + deploy for the redeploy check), and enable the API under Settings → Advanced.',
+  backup_missing: 'The database has no scheduled backup: in Coolify open the database → Backups, add one daily at 2 AM (0 2 * * *) kept 7 days, local or S3.',
+  backup_disabled: 'The database\'s scheduled backup is disabled, so Coolify skips it without a trace: enable it under the database → Backups in Coolify.',
+  backup_schedule: 'The backup runs less often than daily: set its frequency to daily at 2 AM (0 2 * * *) under the database → Backups in Coolify.',
+  backup_retention: 'Backups are kept for less than the plan\'s 7 days: raise the retention (days, number of backups or storage) under the database → Backups in Coolify.',
+  backup_failed: 'The newest backup failed or is empty: read the execution\'s message under the database → Backups in Coolify, fix it (disk space, credentials, S3), then run Backup Now; meanwhile pg_dump by hand (docker exec <db container> pg_dump -U postgres <db>).',
+  backup_stale: 'No backup finished recently: the schedule stopped running (disabled, server unreachable, Coolify\'s scheduler down); check the database → Backups in Coolify and run Backup Now.',
+  not_supported: 'The Coolify instance is older than the API this check needs: upgrade Coolify (backups need v4.0.0-beta.429 or later), or leave the check out with --skip.',
   not_configured: 'The check has no configuration: set the variables it names (sentinel check-config lists them).',
   not_permitted: 'The check is not allowed here: pass --allow-mutations or --allow-disruptive where that is intended.',
   not_selected: 'The check was left out on purpose (--check, --skip, SENTINEL_CHECKS, SENTINEL_SKIP).',

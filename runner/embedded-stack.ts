@@ -21,6 +21,9 @@ export interface StackInfo {
   coolifyUrl: string;
   coolifyToken: string;
   coolifyAppUuid: string;
+  coolifyZitadelUuid: string;
+  coolifyAppDbUuid: string;
+  coolifyZitadelDbUuid: string;
   databaseUrl: string;
   migrationsPath: string;
   caCertPath: string;
@@ -28,6 +31,8 @@ export interface StackInfo {
   /** The stack's public hosts, the ports it keeps closed there and its plain-http entrypoints. */
   exposure: { hosts: string[]; closedPorts: number[]; httpUrls: string[] };
   users: Array<{ loginName: string; password: string }>;
+  /** the IdP's service user for idp-token (a fake stack in a test may have none) */
+  machineUser?: { clientId: string; clientSecret: string };
   faults: string[];
   pids: number[];
 }
@@ -71,10 +76,14 @@ export function envFromStackInfo(info: StackInfo): Record<string, string> {
     SENTINEL_COOLIFY_URL: info.coolifyUrl,
     SENTINEL_COOLIFY_TOKEN: info.coolifyToken,
     SENTINEL_COOLIFY_APP_UUID: info.coolifyAppUuid,
+    SENTINEL_COOLIFY_ZITADEL_UUID: info.coolifyZitadelUuid,
+    SENTINEL_COOLIFY_APP_DB_UUID: info.coolifyAppDbUuid,
+    SENTINEL_COOLIFY_ZITADEL_DB_UUID: info.coolifyZitadelDbUuid,
     SENTINEL_TLS_HOSTS: info.tlsHosts.join(','),
     SENTINEL_ALLOW_MUTATIONS: 'true',
     SENTINEL_ALLOW_DISRUPTIVE: 'true',
   };
+  if (info.machineUser) Object.assign(env, { SENTINEL_IDP_TOKEN_CLIENT_ID: info.machineUser.clientId, SENTINEL_IDP_TOKEN_CLIENT_SECRET: info.machineUser.clientSecret });
   // The stack's firewall stand-in: its hosts, the ports it keeps closed there, its plain-http entrypoints (none over http).
   const { hosts, closedPorts, httpUrls } = info.exposure;
   if (hosts.length) env.SENTINEL_EXPOSURE_HOSTS = hosts.join(',');
@@ -103,6 +112,9 @@ function parseReady(line: string): StackInfo {
     clientId: '',
     coolifyToken: '',
     coolifyAppUuid: '',
+    coolifyZitadelUuid: '',
+    coolifyAppDbUuid: '',
+    coolifyZitadelDbUuid: '',
     migrationsPath: '',
     exposure: { hosts: [], closedPorts: [], httpUrls: [] },
     faults: [],

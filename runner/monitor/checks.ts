@@ -4,7 +4,7 @@
  */
 import type { Config } from '../../core/config.ts';
 import type { BrowserCheckId, CheckId, ProbeCheckId } from '../../core/result.ts';
-import { defaultTlsHosts } from '../../probes/targets.ts';
+import { defaultTlsHosts, watchedDatabases, watchedResources } from '../../probes/targets.ts';
 import type { CheckSpec, CheckType } from '../metrics.ts';
 
 export interface MonitorChecks {
@@ -20,6 +20,10 @@ const CHECK_TYPES: Record<ProbeCheckId, CheckType> = {
   'oidc-discovery': 'oidc',
   'login-v2-redirect': 'oidc',
   db: 'db',
+  'coolify-resources': 'coolify',
+  backups: 'coolify',
+  'idp-token': 'oidc',
+  'idp-health': 'http',
   exposure: 'tcp',
 };
 
@@ -62,9 +66,14 @@ export function targetOf(id: CheckId, config: Config): string {
     case 'tls':
       return tlsTargets(config).join(',');
     case 'oidc-discovery':
+    case 'idp-token':
+    case 'idp-health':
       return hostOf(config.issuer);
     case 'db':
       return dbTarget(config.databaseUrl);
+    case 'coolify-resources':
+    case 'backups':
+      return hostOf(config.coolify.url);
     case 'exposure':
       return exposureHosts(config).join(',') || '(not configured)';
     default:
@@ -84,6 +93,8 @@ export function checkSpecs(config: Config, selection: MonitorChecks, intervals: 
     scheduled,
     ...(intervalSeconds === undefined ? {} : { intervalSeconds }),
     ...(id === 'tls' ? { tlsTargets: tlsTargets(config) } : {}),
+    ...(id === 'coolify-resources' ? { resources: watchedResources(config).map((r) => r.role) } : {}),
+    ...(id === 'backups' ? { databases: watchedDatabases(config).map((r) => r.role) } : {}),
     ...(id === 'exposure' ? { exposureHosts: exposureHosts(config) } : {}),
   });
   return [

@@ -5,13 +5,13 @@ import { configSchema, type Config } from './config.ts';
 import {
   CoolifyError,
   compareCoolifyVersions,
-  coolifyDriver,
   createCoolifyClient,
   deploymentFailure,
   parseCoolifyTime,
   parseCoolifyVersion,
   type CoolifyClient,
 } from './coolify.ts';
+import { coolifyDriver } from './coolify-redeploy.ts';
 import { createRedeployDriver, judgeRedeploy, judgeRedeployError } from './redeploy.ts';
 import { backupExecution, backupSchedule, startFakeCoolify, type FakeCoolify } from './test-support/coolify-fake.ts';
 

@@ -1,5 +1,6 @@
 import type { RedeployObservation } from '../../core/observations.ts';
-import { createRedeployDriver, judgeRedeploy, judgeRedeployError, settleWindowMs, type RedeployOutcome } from '../../core/redeploy.ts';
+import type { RedeployOutcome } from '../../core/redeploy-driver.ts';
+import { createRedeployDriver, judgeRedeploy, judgeRedeployError, settleWindowMs } from '../../core/redeploy.ts';
 import { authorizeEndpoint } from '../../core/sign-in-rules.ts';
 import { attachObservations, checkDetails, failWith, test, warnWith } from '../fixtures.ts';
 import { expectDashboard, signIn } from '../flows/sign-in.ts';

@@ -52,19 +52,14 @@ const hostPort = z
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port');
 
 /**
- * Ports that must not answer from the internet on the deployment's public hosts, with what would listen
- * there on the plan's server: the databases' published ports, the app's and Zitadel's container ports
- * behind Traefik, Coolify's raw ports (closable once the dashboard has its domain) and the port
- * coolify-proxy publishes for Traefik's API and dashboard. The exposure probe's default list.
+ * The exposure probe's default closed ports: those the production firewall never opens (it opens 22, 80,
+ * 443, 6001, 6002 and 8000 on purpose: docs/target-contract.md, firewall) and a Docker port mapping would
+ * publish past UFW: the app's container port 3000, the databases' 5432, and 8080 (Zitadel, or Traefik's
+ * API published by coolify-proxy). A default that flagged the plan's own open ports would page on a
+ * healthy production; 8000, 6001 and 6002 belong in SENTINEL_EXPOSURE_CLOSED_PORTS once the Coolify
+ * dashboard is served through its domain.
  */
-export const DEFAULT_CLOSED_PORTS: Readonly<Record<number, string>> = {
-  5432: 'PostgreSQL (gadgetbot-db, zitadel-db)',
-  3000: 'the app or Zitadel Login V2 container, bypassing Traefik',
-  8080: 'Traefik API/dashboard (coolify-proxy) or Zitadel, bypassing Traefik',
-  8000: 'Coolify dashboard over plain http',
-  6001: 'Coolify realtime (soketi)',
-  6002: 'Coolify web terminal',
-};
+export const DEFAULT_CLOSED_PORTS: readonly number[] = [3000, 5432, 8080];
 
 /** The minimum Strict-Transport-Security max-age by default: one year, what the HSTS preload list asks for. */
 export const DEFAULT_HSTS_MIN_AGE_SECONDS = 31_536_000;
@@ -167,8 +162,8 @@ const fieldsSchema = z
           .min(1, 'exposure.closedPorts needs at least one port')
           .refine((ports) => new Set(ports).size === ports.length, 'exposure.closedPorts lists a port twice')
           .refine((ports) => !ports.includes(80) && !ports.includes(443), 'exposure.closedPorts cannot hold 80 or 443: they serve the sites')
-          .default(Object.keys(DEFAULT_CLOSED_PORTS).map(Number))
-          .describe('ports that must refuse or time out on every exposure host (SENTINEL_EXPOSURE_CLOSED_PORTS)'),
+          .default([...DEFAULT_CLOSED_PORTS])
+          .describe('ports that must refuse or time out on every exposure host (SENTINEL_EXPOSURE_CLOSED_PORTS; default 3000, 5432, 8080)'),
         httpUrls: z
           .array(plainHttpUrl)
           .optional()
@@ -183,7 +178,7 @@ const fieldsSchema = z
           .default(false)
           .describe('a missing or short Strict-Transport-Security fails the exposure check instead of warning (SENTINEL_HSTS_REQUIRED)'),
       })
-      .default({ closedPorts: Object.keys(DEFAULT_CLOSED_PORTS).map(Number), hstsMinAgeSeconds: DEFAULT_HSTS_MIN_AGE_SECONDS, hstsRequired: false }),
+      .default({ closedPorts: [...DEFAULT_CLOSED_PORTS], hstsMinAgeSeconds: DEFAULT_HSTS_MIN_AGE_SECONDS, hstsRequired: false }),
     databaseUrl: z
       .string()
       .trim()

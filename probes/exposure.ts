@@ -18,7 +18,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { Socket, isIP } from 'node:net';
-import { DEFAULT_CLOSED_PORTS, exposureConnectTimeoutMs, type Config } from '../core/config.ts';
+import { exposureConnectTimeoutMs, type Config } from '../core/config.ts';
 import type { ExposedPortObservation, ExposureHostObservation } from '../core/observations.ts';
 import type { Assertion, Reason, Warning } from '../core/result.ts';
 import { mapLimited } from './concurrency.ts';
@@ -125,8 +125,18 @@ async function resolveHost(host: string, timeoutMs: number): Promise<Resolved> {
   }
 }
 
+/** What would answer on a port of the production server, to name it in a finding. */
+const PORT_SERVICES: Readonly<Record<number, string>> = {
+  3000: 'the app or Zitadel Login V2 container, bypassing Traefik',
+  5432: 'PostgreSQL (gadgetbot-db, zitadel-db)',
+  8080: 'Zitadel or Traefik API/dashboard (coolify-proxy), bypassing Traefik',
+  8000: 'Coolify dashboard over plain http',
+  6001: 'Coolify realtime (soketi)',
+  6002: 'Coolify web terminal',
+};
+
 function serviceOf(port: number): string {
-  const service = DEFAULT_CLOSED_PORTS[port];
+  const service = PORT_SERVICES[port];
   return service ? ` (${service})` : '';
 }
 

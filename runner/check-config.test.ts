@@ -100,7 +100,7 @@ describe('sentinel check-config on valid configurations', () => {
     expect(lines).toContain('  coolify.url = "https://gadgetbot-coolify.vellandi.net"');
     expect(lines).toContain('  coolify.appDbUuid = "gadgetbot-db-uuid"');
     expect(lines).toContain('  backups.maxAgeHours = 26');
-    expect(lines).toContain('  exposure.closedPorts = [3000,5432,6001,6002,8000,8080]');
+    expect(lines).toContain('  exposure.closedPorts = [3000,5432,8080]');
     expect(lines).toContain('checks enabled for `sentinel run --mode postdeploy`: tls, app-health, oidc-discovery, login-v2-redirect, db, coolify-resources, backups, idp-token, idp-health, exposure, e2e-login, e2e-sign-out');
     expect(lines).toContain('  skipped e2e-admin-crud: not_permitted: mutating check: pass --allow-mutations or set SENTINEL_ALLOW_MUTATIONS=true');
     assertNoSecrets(run.stdout);

@@ -6,6 +6,7 @@
  * the suite test something the operator did not mean).
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { CHECK_IDS, type CheckId } from './result.ts';
@@ -49,6 +50,43 @@ const hostPort = z
   .string()
   .trim()
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port');
+
+/**
+ * The exposure probe's default closed ports: those the production firewall never opens (it opens 22, 80,
+ * 443, 6001, 6002 and 8000 on purpose: docs/target-contract.md, firewall) and a Docker port mapping would
+ * publish past UFW: the app's container port 3000, the databases' 5432, and 8080 (Zitadel, or Traefik's
+ * API published by coolify-proxy). A default that flagged the plan's own open ports would page on a
+ * healthy production; 8000, 6001 and 6002 belong in SENTINEL_EXPOSURE_CLOSED_PORTS once the Coolify
+ * dashboard is served through its domain.
+ */
+export const DEFAULT_CLOSED_PORTS: readonly number[] = [3000, 5432, 8080];
+
+/** The minimum Strict-Transport-Security max-age by default: one year, what the HSTS preload list asks for. */
+export const DEFAULT_HSTS_MIN_AGE_SECONDS = 31_536_000;
+
+const exposureHost = z
+  .string()
+  .trim()
+  .refine((value) => isIP(value) !== 0 || /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(value), 'must be a host name or an IP address, without a port');
+
+const tcpPort = (what: string) =>
+  z.coerce
+    .number({ error: `${what} must be a port number` })
+    .int(`${what} must be a whole number`)
+    .min(1, `${what} must be 1-65535`)
+    .max(65_535, `${what} must be 1-65535`);
+
+const plainHttpUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'http:' && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http:// URL');
 
 const checkId = z.enum(CHECK_IDS, { error: `unknown check id; known: ${CHECK_IDS.join(', ')}` });
 
@@ -113,6 +151,34 @@ const fieldsSchema = z
           .describe('deadline of one TLS handshake (SENTINEL_TLS_HANDSHAKE_TIMEOUT_MS; default half the probe deadline): one hung host must not hide the others'),
       })
       .default({ warnDays: 21, failDays: 7 }),
+    exposure: z
+      .strictObject({
+        hosts: z
+          .array(exposureHost)
+          .optional()
+          .describe('public hosts whose closed ports are checked (SENTINEL_EXPOSURE_HOSTS); only these are ever port-checked, so the check is off until they are set'),
+        closedPorts: z
+          .array(tcpPort('exposure.closedPorts'))
+          .min(1, 'exposure.closedPorts needs at least one port')
+          .refine((ports) => new Set(ports).size === ports.length, 'exposure.closedPorts lists a port twice')
+          .refine((ports) => !ports.includes(80) && !ports.includes(443), 'exposure.closedPorts cannot hold 80 or 443: they serve the sites')
+          .default([...DEFAULT_CLOSED_PORTS])
+          .describe('ports that must refuse or time out on every exposure host (SENTINEL_EXPOSURE_CLOSED_PORTS; default 3000, 5432, 8080)'),
+        httpUrls: z
+          .array(plainHttpUrl)
+          .optional()
+          .describe('plain-http URLs that must redirect to https on the same host (SENTINEL_EXPOSURE_HTTP_URLS); default http://<host>/ of the app, IdP and Coolify URLs on the exposure hosts'),
+        connectTimeoutMs: positiveInt('exposure.connectTimeoutMs')
+          .optional()
+          .describe('how long a port may stay silent before it counts as closed (SENTINEL_EXPOSURE_CONNECT_TIMEOUT_MS; default 2 s, at most half the probe deadline)'),
+        hstsMinAgeSeconds: positiveInt('exposure.hstsMinAgeSeconds')
+          .default(DEFAULT_HSTS_MIN_AGE_SECONDS)
+          .describe('minimum Strict-Transport-Security max-age of the https responses (SENTINEL_HSTS_MIN_AGE_SECONDS)'),
+        hstsRequired: flag
+          .default(false)
+          .describe('a missing or short Strict-Transport-Security fails the exposure check instead of warning (SENTINEL_HSTS_REQUIRED)'),
+      })
+      .default({ closedPorts: [...DEFAULT_CLOSED_PORTS], hstsMinAgeSeconds: DEFAULT_HSTS_MIN_AGE_SECONDS, hstsRequired: false }),
     databaseUrl: z
       .string()
       .trim()
@@ -234,6 +300,7 @@ interface CrossFieldView {
   timeouts?: { probeMs: number } | undefined;
   migrationsPath?: string | undefined;
   idpToken?: { clientId?: string | undefined; clientSecret?: string | undefined } | undefined;
+  exposure?: { hosts?: string[] | undefined; httpUrls?: string[] | undefined; connectTimeoutMs?: number | undefined } | undefined;
 }
 
 /** True for a listen address only this machine can reach (127.0.0.0/8, ::1, localhost). */
@@ -275,6 +342,17 @@ function crossFieldIssues(config: CrossFieldView): CrossFieldIssue[] {
   }
   if (config.timeouts && config.tls?.handshakeTimeoutMs !== undefined && config.tls.handshakeTimeoutMs >= config.timeouts.probeMs) {
     add(['tls', 'handshakeTimeoutMs'], `tls.handshakeTimeoutMs (${config.tls.handshakeTimeoutMs}) must be below timeouts.probeMs (${config.timeouts.probeMs})`);
+  }
+  if (config.exposure?.httpUrls) {
+    // Only listed hosts are ever contacted by the exposure check, its plain-http URLs included.
+    const hosts = new Set((config.exposure.hosts ?? []).map((host) => host.toLowerCase()));
+    config.exposure.httpUrls.forEach((url, index) => {
+      const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+      if (!hosts.has(host)) add(['exposure', 'httpUrls', String(index)], `exposure.httpUrls: ${url} is not on an exposure host (SENTINEL_EXPOSURE_HOSTS)`);
+    });
+  }
+  if (config.timeouts && config.exposure?.connectTimeoutMs !== undefined && config.exposure.connectTimeoutMs >= config.timeouts.probeMs) {
+    add(['exposure', 'connectTimeoutMs'], `exposure.connectTimeoutMs (${config.exposure.connectTimeoutMs}) must be below timeouts.probeMs (${config.timeouts.probeMs})`);
   }
   if (config.coolify) {
     const coolify = config.coolify;
@@ -339,6 +417,7 @@ function crossFieldIssuesOfRaw(input: Record<string, unknown>): CrossFieldIssue[
     timeouts: part('timeouts'),
     migrationsPath: part('migrationsPath'),
     idpToken: part('idpToken'),
+    exposure: part('exposure'),
   });
 }
 
@@ -368,6 +447,12 @@ export const ENV_VARS = {
   SENTINEL_CA_CERT: 'tls.caCertPath',
   SENTINEL_DATABASE_URL: 'databaseUrl',
   SENTINEL_MIGRATIONS: 'migrationsPath',
+  SENTINEL_EXPOSURE_HOSTS: 'exposure.hosts',
+  SENTINEL_EXPOSURE_CLOSED_PORTS: 'exposure.closedPorts',
+  SENTINEL_EXPOSURE_HTTP_URLS: 'exposure.httpUrls',
+  SENTINEL_EXPOSURE_CONNECT_TIMEOUT_MS: 'exposure.connectTimeoutMs',
+  SENTINEL_HSTS_MIN_AGE_SECONDS: 'exposure.hstsMinAgeSeconds',
+  SENTINEL_HSTS_REQUIRED: 'exposure.hstsRequired',
   SENTINEL_COOLIFY_URL: 'coolify.url',
   SENTINEL_COOLIFY_TOKEN: 'coolify.token',
   SENTINEL_COOLIFY_APP_UUID: 'coolify.appUuid',
@@ -410,7 +495,7 @@ export const ENV_VARS = {
 /** The config file; not a field of the schema but a known variable. */
 export const CONFIG_FILE_VARIABLE = 'SENTINEL_CONFIG';
 
-const LIST_PATHS = new Set(['tls.hosts', 'checks', 'skip', 'stack.faults']);
+const LIST_PATHS = new Set(['tls.hosts', 'checks', 'skip', 'stack.faults', 'exposure.hosts', 'exposure.closedPorts', 'exposure.httpUrls']);
 
 /**
  * Variables that describe a target. They make a run point at that target, and they make `--embedded`
@@ -435,6 +520,9 @@ export const TARGET_VARIABLES: readonly string[] = [
   'SENTINEL_CA_CERT',
   'SENTINEL_DATABASE_URL',
   'SENTINEL_MIGRATIONS',
+  'SENTINEL_EXPOSURE_HOSTS',
+  'SENTINEL_EXPOSURE_CLOSED_PORTS',
+  'SENTINEL_EXPOSURE_HTTP_URLS',
   'SENTINEL_COOLIFY_URL',
   'SENTINEL_COOLIFY_TOKEN',
   'SENTINEL_COOLIFY_APP_UUID',
@@ -710,6 +798,11 @@ export function urlPassword(url: string): string | undefined {
 /** The deadline of one TLS handshake: the configured one, else half the probe deadline. */
 export function handshakeTimeoutMs(config: Config): number {
   return config.tls.handshakeTimeoutMs ?? Math.floor(config.timeouts.probeMs / 2);
+}
+
+/** How long a port may stay silent before it counts as closed: the configured time, else 2 s but at most half the probe deadline. */
+export function exposureConnectTimeoutMs(config: Config): number {
+  return config.exposure.connectTimeoutMs ?? Math.min(2_000, Math.floor(config.timeouts.probeMs / 2));
 }
 
 export const MUTATING_CHECKS: readonly CheckId[] = ['e2e-admin-crud'];

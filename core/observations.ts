@@ -122,3 +122,25 @@ export interface BackupObservation {
   lastSizeBytes?: number;
   lastMessage?: string;
 }
+
+/** `exposure` → observations.hosts: one entry per configured exposure host */
+export interface ExposureHostObservation {
+  host: string;
+  /** the addresses the host resolved to; every one was checked */
+  addresses: string[];
+  /** ports that accepted a connection on at least one address, ascending */
+  exposedPorts: number[];
+  /** every port of the list was answered (refused, timed out or accepted) on every address */
+  complete: boolean;
+  /** set when the host could not be checked (its name did not resolve, a port could not be tried) */
+  reason?: string;
+}
+
+/** `exposure` → observations.exposed: one entry per accepting port and address */
+export interface ExposedPortObservation {
+  host: string;
+  address: string;
+  port: number;
+  /** what the port answered to a PostgreSQL SSLRequest: `S`/`N` from a PostgreSQL server, else nothing it recognised */
+  postgresql: 'S' | 'N' | 'no';
+}

@@ -10,6 +10,8 @@ export const PROBE_CHECK_IDS = [
   'backups',
   'idp-token',
   'idp-health',
+  // closed ports, http→https redirects, HSTS on the public hosts
+  'exposure',
 ] as const;
 export const BROWSER_CHECK_IDS = ['e2e-login', 'e2e-admin-crud', 'e2e-sign-out', 'e2e-session-redeploy'] as const;
 export const CHECK_IDS = [...PROBE_CHECK_IDS, ...BROWSER_CHECK_IDS] as const;
@@ -55,6 +57,12 @@ export const REASONS = [
   // database
   'db_auth', 'db_unreachable', 'db_query', 'db_schema', 'migration_pending', 'migration_edited', 'migration_unknown',
   'migration_journal',
+  // exposure: a port that must be closed accepts connections; plain http served without a redirect to https
+  'port_exposed', 'http_not_redirected',
+  // exposure: no Strict-Transport-Security (or a short max-age) on an https response, when configured to fail
+  'hsts_missing',
+  // e2e-login: a session cookie over https without Secure or HttpOnly, as the browser stored it
+  'cookie_insecure',
   // browser flows
   'assertion', 'session_lost', 'session_not_revoked', 'idp_disrupted', 'downtime_budget', 'redeploy_failed',
   'instance_unchanged', 'cleanup_failed',
@@ -84,6 +92,8 @@ export const WARNINGS = [
   'redeploy_unverified',
   // a Coolify resource runs without a health check (`running:unknown`): Coolify cannot tell healthy from broken
   'resource_health_unknown',
+  // an https response without Strict-Transport-Security, or with a max-age below the minimum (the default: a warning)
+  'hsts_missing',
 ] as const;
 export type Warning = (typeof WARNINGS)[number];
 

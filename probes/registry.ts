@@ -4,6 +4,7 @@ import { appHealthProbe } from './app-health.ts';
 import { backupsProbe } from './backups.ts';
 import { coolifyResourcesProbe } from './coolify-resources.ts';
 import { dbProbe } from './db.ts';
+import { exposureProbe } from './exposure.ts';
 import { idpHealthProbe } from './idp-health.ts';
 import { idpTokenProbe } from './idp-token.ts';
 import { loginV2RedirectProbe } from './login-v2-redirect.ts';
@@ -21,4 +22,5 @@ export const probes = {
   backups: backupsProbe,
   'idp-token': idpTokenProbe,
   'idp-health': idpHealthProbe,
+  exposure: exposureProbe,
 } satisfies Record<ProbeCheckId, ProbeFn>;

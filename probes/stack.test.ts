@@ -30,6 +30,8 @@ function stackConfig(timeouts?: { probeMs: number }) {
     databaseUrl: info.databaseUrl,
     migrationsPath: info.migrationsPath,
     tls: { hosts: info.tlsHosts, caCertPath: info.caCertPath },
+    // The stack's firewall stand-in: its hosts, the ports it keeps closed, its plain-http entrypoints.
+    exposure: { hosts: info.exposure.hosts, closedPorts: info.exposure.closedPorts, httpUrls: info.exposure.httpUrls },
     // The Coolify checks read with the stand-in's read-only token: watching needs no more.
     coolify: {
       url: info.coolifyUrl,

@@ -100,7 +100,8 @@ describe('sentinel check-config on valid configurations', () => {
     expect(lines).toContain('  coolify.url = "https://gadgetbot-coolify.vellandi.net"');
     expect(lines).toContain('  coolify.appDbUuid = "gadgetbot-db-uuid"');
     expect(lines).toContain('  backups.maxAgeHours = 26');
-    expect(lines).toContain('checks enabled for `sentinel run --mode postdeploy`: tls, app-health, oidc-discovery, login-v2-redirect, db, coolify-resources, backups, idp-token, idp-health, e2e-login, e2e-sign-out');
+    expect(lines).toContain('  exposure.closedPorts = [3000,5432,8080]');
+    expect(lines).toContain('checks enabled for `sentinel run --mode postdeploy`: tls, app-health, oidc-discovery, login-v2-redirect, db, coolify-resources, backups, idp-token, idp-health, exposure, e2e-login, e2e-sign-out');
     expect(lines).toContain('  skipped e2e-admin-crud: not_permitted: mutating check: pass --allow-mutations or set SENTINEL_ALLOW_MUTATIONS=true');
     assertNoSecrets(run.stdout);
   });
@@ -141,7 +142,7 @@ describe('.env.example', () => {
 });
 
 describe('check-config and the monitor', () => {
-  const TARGET = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', SENTINEL_USER: 'sentinel-e2e@vellandi.net', SENTINEL_PASSWORD: 'pw-Zq8-SECRET-7731', SENTINEL_SKIP: 'db,coolify-resources,backups,idp-token' };
+  const TARGET = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', SENTINEL_USER: 'sentinel-e2e@vellandi.net', SENTINEL_PASSWORD: 'pw-Zq8-SECRET-7731', SENTINEL_SKIP: 'db,coolify-resources,backups,idp-token,exposure' };
 
   test.concurrent('schedules are judged by node-cron itself (names and ranges), and check-config says what the monitor runs and when', async ({ expect }) => {
     const run = await runCli(['check-config'], { ...TARGET, SENTINEL_SCHEDULE_BROWSER: '*/15 8-18 * * MON-FRI', SENTINEL_SCHEDULE_PROBES: '*/30 * * * * *' });

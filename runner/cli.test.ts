@@ -83,13 +83,14 @@ describe('sentinel run / probe', () => {
     expect(run.stdout).toContain('✘ oidc-discovery');
     expect(run.stdout).toMatch(/✘ tls .*connect_refused/);
     expect(run.stdout).toContain('- db  skipped  not_configured: no database URL (SENTINEL_DATABASE_URL)');
+    expect(run.stdout).toContain('- exposure  skipped  not_configured: no exposure host (SENTINEL_EXPOSURE_HOSTS: the public hosts whose ports may be checked)');
     expect(run.stdout).toContain('- e2e-login  skipped  not_selected: `sentinel probe` runs probes only');
     const summary = JSON.parse(await readFile(join(reportsDir, 'summary.json'), 'utf8')) as { mode: string; checks: Array<{ id: string; status: string }>; totals: Record<string, number> };
     expect(summary.mode).toBe('probe');
     expect(run.stdout).toContain('- coolify-resources  skipped  not_configured: Coolify is not configured (SENTINEL_COOLIFY_URL, SENTINEL_COOLIFY_TOKEN, SENTINEL_COOLIFY_APP_UUID)');
     expect(summary.checks.filter((c) => c.status === 'failed').map((c) => c.id)).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'idp-health']);
     expect(run.stdout).toContain('- idp-token  skipped  not_configured: no service user (SENTINEL_IDP_TOKEN_CLIENT_ID and SENTINEL_IDP_TOKEN_CLIENT_SECRET)');
-    expect(summary.totals).toEqual({ passed: 0, failed: 5, flaky: 0, skipped: 8 });
+    expect(summary.totals).toEqual({ passed: 0, failed: 5, flaky: 0, skipped: 9 });
     expect(run.stdout + (await readFile(join(reportsDir, 'junit.xml'), 'utf8'))).not.toContain('pw-Zq8-SECRET-7731');
   });
 });
@@ -143,7 +144,7 @@ describe('the target is what the configuration names, never a silent stand-in', 
 });
 
 describe('a gate that did not look is not green', () => {
-  const TARGET = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', SENTINEL_USER: 'sentinel-e2e@vellandi.net' };
+  const TARGET = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', SENTINEL_USER: 'sentinel-e2e@vellandi.net', SENTINEL_EXPOSURE_HOSTS: 'gadgetbot.vellandi.net,auth.vellandi.net' };
 
   test.concurrent('ci mode with a secret missing (no password, no database URL): exit 2, one line per missing piece, nothing run', async ({ expect }) => {
     const reportsDir = join(dir, 'reports-gate');

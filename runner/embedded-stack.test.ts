@@ -20,6 +20,7 @@ const INFO: StackInfo = {
   migrationsPath: '/tmp/migrations',
   caCertPath: '/tmp/ca.pem',
   tlsHosts: ['localhost:41001', '127.0.0.1:41002', '127.0.0.1:41003'],
+  exposure: { hosts: ['localhost', '127.0.0.1'], closedPorts: [21001, 21002], httpUrls: ['http://localhost:41011/', 'http://127.0.0.1:41012/'] },
   users: [
     { loginName: 'sentinel-1@gadgetbot.localhost', password: 'one-pass' },
     { loginName: 'sentinel-2@gadgetbot.localhost', password: 'two-pass' },
@@ -85,6 +86,9 @@ describe('envFromStackInfo', () => {
       SENTINEL_COOLIFY_APP_DB_UUID: 'app-db-uuid',
       SENTINEL_COOLIFY_ZITADEL_DB_UUID: 'zitadel-db-uuid',
       SENTINEL_TLS_HOSTS: 'localhost:41001,127.0.0.1:41002,127.0.0.1:41003',
+      SENTINEL_EXPOSURE_HOSTS: 'localhost,127.0.0.1',
+      SENTINEL_EXPOSURE_CLOSED_PORTS: '21001,21002',
+      SENTINEL_EXPOSURE_HTTP_URLS: 'http://localhost:41011/,http://127.0.0.1:41012/',
       SENTINEL_ALLOW_MUTATIONS: 'true',
       SENTINEL_ALLOW_DISRUPTIVE: 'true',
       SENTINEL_IDP_TOKEN_CLIENT_ID: 'sentinel-token-probe',

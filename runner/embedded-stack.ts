@@ -28,6 +28,8 @@ export interface StackInfo {
   migrationsPath: string;
   caCertPath: string;
   tlsHosts: string[];
+  /** The stack's public hosts, the ports it keeps closed there and its plain-http entrypoints. */
+  exposure: { hosts: string[]; closedPorts: number[]; httpUrls: string[] };
   users: Array<{ loginName: string; password: string }>;
   /** the IdP's service user for idp-token (a fake stack in a test may have none) */
   machineUser?: { clientId: string; clientSecret: string };
@@ -82,6 +84,11 @@ export function envFromStackInfo(info: StackInfo): Record<string, string> {
     SENTINEL_ALLOW_DISRUPTIVE: 'true',
   };
   if (info.machineUser) Object.assign(env, { SENTINEL_IDP_TOKEN_CLIENT_ID: info.machineUser.clientId, SENTINEL_IDP_TOKEN_CLIENT_SECRET: info.machineUser.clientSecret });
+  // The stack's firewall stand-in: its hosts, the ports it keeps closed there, its plain-http entrypoints (none over http).
+  const { hosts, closedPorts, httpUrls } = info.exposure;
+  if (hosts.length) env.SENTINEL_EXPOSURE_HOSTS = hosts.join(',');
+  if (closedPorts.length) env.SENTINEL_EXPOSURE_CLOSED_PORTS = closedPorts.join(',');
+  if (httpUrls.length) env.SENTINEL_EXPOSURE_HTTP_URLS = httpUrls.join(',');
   const [first, second] = info.users;
   if (first) Object.assign(env, { SENTINEL_USER: first.loginName, SENTINEL_PASSWORD: first.password });
   if (second) Object.assign(env, { SENTINEL_USER_2: second.loginName, SENTINEL_PASSWORD_2: second.password });
@@ -109,6 +116,7 @@ function parseReady(line: string): StackInfo {
     coolifyAppDbUuid: '',
     coolifyZitadelDbUuid: '',
     migrationsPath: '',
+    exposure: { hosts: [], closedPorts: [], httpUrls: [] },
     faults: [],
     pids: [],
     ...info,

@@ -92,8 +92,8 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
   },
   {
     fault: 'idp-slow',
-    failed: { 'oidc-discovery': 'timeout', 'idp-token': 'timeout', 'idp-health': 'timeout', 'login-v2-redirect': 'timeout', ...ALL_BROWSER('timeout') },
-    why: 'the IdP answers after 60 s (overloaded Zitadel): every IdP request exceeds its deadline; TLS at the front is unaffected',
+    failed: { 'oidc-discovery': 'timeout', 'idp-token': 'timeout', 'idp-health': 'timeout', 'login-v2-redirect': 'timeout', exposure: 'timeout', ...ALL_BROWSER('timeout') },
+    why: 'the IdP answers after 60 s (overloaded Zitadel): every IdP request exceeds its deadline, the exposure check\'s read of its Strict-Transport-Security too; TLS at the front is unaffected',
   },
   {
     fault: 'idp-mfa-required',
@@ -151,6 +151,11 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
     why: 'the redeploy changes BETTER_AUTH_SECRET (§12.6): the signed session cookie no longer verifies',
   },
   {
+    fault: 'app-cookie-not-httponly',
+    failed: { 'e2e-login': 'cookie_insecure' },
+    why: "the app's auth config overrides the session token cookie's attributes, so Better Auth sets it without HttpOnly and the page's scripts can read the session; sign-in still works, and only e2e-login judges the cookie the browser stored",
+  },
+  {
     fault: 'deploy-restarts-idp',
     failed: { 'e2e-session-redeploy': 'idp_disrupted' },
     why: 'the app deploy also restarts Zitadel (one compose): the IdP is unavailable during the deploy; the app session itself survives',
@@ -179,6 +184,11 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
     fault: 'db-down',
     failed: { db: 'db_unreachable', 'login-v2-redirect': 'http_status', 'coolify-resources': 'resource_down', ...ALL_BROWSER('sign_in_error') },
     why: 'Postgres stopped (the database exited): the db probe cannot connect; sign-in/social needs the verifications table, answers 500, and no one signs in; Coolify shows gadgetbot-db exited:unhealthy',
+  },
+  {
+    fault: 'db-port-public',
+    failed: { exposure: 'port_exposed' },
+    why: 'the database is published on a port the firewall must close ("Make it publicly available" in Coolify, or a Docker port mapping UFW never filters): it accepts connections from outside and answers the PostgreSQL SSLRequest; the app works on, so nothing else sees it',
   },
   {
     fault: 'tls-expiring',
@@ -245,6 +255,17 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
     fault: 'coolify-no-backup-api',
     failed: { backups: 'not_supported' },
     why: 'Coolify 4.0.0-beta.420, from before the backup API (v4.0.0-beta.429): the backup endpoints fall into the catch-all 404, so the check says it cannot look and names the version, while resources and deployments are still read',
+  },
+  {
+    fault: 'proxy-http-not-redirected',
+    failed: { exposure: 'http_not_redirected' },
+    why: 'the app domain is served over plain http as well (a domain given with http://, "Force Https" off): http://<app>/ answers 200 instead of a redirect; every check that uses https still passes',
+  },
+  {
+    fault: 'proxy-no-hsts',
+    failed: {},
+    warnings: { exposure: 'hsts_missing' },
+    why: 'Traefik sends no Strict-Transport-Security (Coolify adds none by default): browsers would not insist on https next time; the plan does not ask for it, so a warning on a passed exposure check',
   },
   {
     fault: HEALTHY,

@@ -13,6 +13,7 @@ const SPECS: CheckSpec[] = [
   { id: 'e2e-session-redeploy', checkType: 'browser', target: 'app.example.com', scheduled: false },
   { id: 'coolify-resources', checkType: 'coolify', target: 'coolify.example.com', intervalSeconds: 60, resources: ['app', 'zitadel', 'app-db', 'zitadel-db'] },
   { id: 'backups', checkType: 'coolify', target: 'coolify.example.com', intervalSeconds: 60, databases: ['app-db', 'zitadel-db'] },
+  { id: 'exposure', checkType: 'tcp', target: 'app.example.com,auth.example.com', exposureHosts: ['app.example.com', 'auth.example.com'], intervalSeconds: 60 },
 ];
 
 function setup() {
@@ -109,6 +110,25 @@ describe('metrics exposition', () => {
     expect(out).toContain('sentinel_check_duration_seconds_bucket{le="0.25",check="tls"} 1');
     expect(out).toContain('sentinel_check_duration_seconds_bucket{le="0.1",check="tls"} 0');
     expect(out.join('\n')).not.toContain('evil.example.com');
+  });
+
+  it('counts exposed ports per configured host; a host not fully checked without an open port has no series', async () => {
+    const { metrics, lines } = setup();
+    const exposure = (hosts: Array<Record<string, unknown>>, status: CheckResult['status'] = 'failed'): CheckResult => ({ ...base, id: 'exposure', kind: 'probe', status, ...(status === 'failed' ? { reason: 'port_exposed' as const } : {}), durationMs: 30, observations: { hosts } });
+    const series = async () => (await lines()).filter((l) => l.startsWith('sentinel_exposed_ports'));
+    expect(await series()).toEqual([]);
+    recordResult(metrics, exposure([
+      { host: 'app.example.com', addresses: ['192.0.2.10'], exposedPorts: [5432, 8000], complete: true },
+      { host: 'auth.example.com', addresses: ['192.0.2.10'], exposedPorts: [], complete: true },
+      { host: 'other.example.com', addresses: ['192.0.2.99'], exposedPorts: [22], complete: true },
+    ]), FINISHED_MS);
+    expect(await series()).toEqual(['sentinel_exposed_ports{host="app.example.com"} 2', 'sentinel_exposed_ports{host="auth.example.com"} 0']);
+    // auth did not resolve (nothing measured), app had a port cut off by the deadline but one open: that one still counts.
+    recordResult(metrics, exposure([
+      { host: 'app.example.com', addresses: ['192.0.2.10'], exposedPorts: [5432], complete: false },
+      { host: 'auth.example.com', addresses: [], exposedPorts: [], complete: false, reason: 'dns' },
+    ]), FINISHED_MS + 60_000);
+    expect(await series()).toEqual(['sentinel_exposed_ports{host="app.example.com"} 1']);
   });
 
   it('maps a failed db result to exact lines and keeps the message out of the metrics', async () => {
@@ -246,7 +266,7 @@ describe('metrics exposition', () => {
     const probeRegistry = new Registry();
     createProbeMetrics(probeRegistry, SPECS);
     const probeHelp = (await probeRegistry.metrics()).split('\n').filter((l) => l.startsWith('# HELP'));
-    expect(probeHelp.length).toBe(17);
+    expect(probeHelp.length).toBe(18);
     for (const line of probeHelp) expect(line).not.toMatch(/cached|scheduled/);
   });
 });

@@ -18,6 +18,7 @@ import {
   type DatabaseRole,
   type DbObservation,
   type DeploymentObservation,
+  type ExposureHostObservation,
   type LoginUi,
   type RedeployObservation,
   type ResourceObservation,
@@ -27,7 +28,7 @@ import {
 import { countsAsFailed, countsAsPassed, type CheckId, type CheckResult, type CheckStatus } from '../core/result.ts';
 import { runbookLine } from '../core/runbook.ts';
 
-export type CheckType = 'tls' | 'http' | 'oidc' | 'db' | 'coolify' | 'browser';
+export type CheckType = 'tls' | 'http' | 'oidc' | 'db' | 'coolify' | 'tcp' | 'browser';
 /** sign-in: the login-v2-redirect probe, run apart from the probe group (it waits for browser flows and the sign-in limit). */
 export type GroupName = 'probes' | 'sign-in' | 'browser' | 'deploy';
 export type StateSetStatus = 'passing' | 'failing' | 'degraded' | 'skipped';
@@ -52,6 +53,8 @@ export interface CheckSpec {
   intervalSeconds?: number;
   /** host:port list the tls check may report; other hosts in a result are ignored (bounded labels) */
   tlsTargets?: readonly string[];
+  /** hosts the exposure check may report; other hosts in a result are ignored (bounded labels) */
+  exposureHosts?: readonly string[];
   /** false for checks the monitor never runs (not permitted): no probe_* series for them */
   scheduled?: boolean;
   /** coolify-resources: the roles of the configured resources (the `resource` label) */
@@ -89,6 +92,7 @@ export interface ResultMetrics {
   backupLastSuccess: Gauge<'database'>;
   backupLastSize: Gauge<'database'>;
   backupLastStatus: Gauge<'database' | 'status'>;
+  exposedPorts: Gauge<'host'>;
 }
 
 type ReasonLabel = 'check' | 'check_type' | 'target' | 'reason' | 'runbook';
@@ -167,6 +171,7 @@ export function createResultMetrics(registry: AnyRegistry, of: 'last scheduled r
     backupLastSuccess: gauge(registry, 'sentinel_backup_last_success_timestamp_seconds', `Unix time the newest successful Coolify backup of the database finished${suffix}; absent when none is recorded`, ['database']),
     backupLastSize: gauge(registry, 'sentinel_backup_last_size_bytes', `Size of the newest successful Coolify backup of the database in bytes${suffix}`, ['database']),
     backupLastStatus: gauge(registry, 'sentinel_backup_last_status', `State set: 1 for the status of the newest finished Coolify backup of the database (success, failed)${suffix}`, ['database', 'status']),
+    exposedPorts: gauge(registry, 'sentinel_exposed_ports', `Ports of the closed list that accepted a connection, per exposure host (absent when not every port could be checked and none accepted)${suffix}`, ['host']),
   };
 }
 
@@ -317,6 +322,7 @@ export function recordResult(metrics: Metrics, result: CheckResult, finishedAtMs
   if (spec.checkType === 'http' || spec.checkType === 'oidc') setOrRemove(metrics.result.httpStatusCode, labels, obs.httpStatusCode);
   if (spec.id === 'tls') recordTls(metrics.result, spec, obs.hosts);
   if (spec.checkType === 'db') recordDb(metrics.result, spec, obs as Partial<DbObservation>);
+  if (spec.id === 'exposure') recordExposure(metrics.result, spec, obs.hosts);
   if (spec.id === 'login-v2-redirect') {
     const observed = typeof obs.loginUi === 'string' ? ((LOGIN_UIS as readonly string[]).includes(obs.loginUi) ? obs.loginUi : 'unknown') : undefined;
     for (const ui of LOGIN_UIS) {
@@ -360,6 +366,26 @@ function recordTls(result: ResultMetrics, spec: CheckSpec, hosts: unknown): void
     setOrRemove(result.sslEarliestExpiry, idLabels(spec, target), host?.earliestExpirySeconds);
     setOrRemove(result.tlsVerifySuccess, { target }, typeof host?.verified === 'boolean' ? (host.verified && host.hostnameMatch !== false ? 1 : 0) : undefined);
   }
+}
+
+/**
+ * Accepting ports per configured exposure host, from an exposure result's observations; undefined for a
+ * host nothing was measured on. An accepting port is a measurement even when other ports went
+ * unchecked; "none open" only counts when every port was answered. Hosts outside `hosts` are ignored.
+ */
+export function exposedPortCounts(hosts: readonly string[], observed: unknown): Map<string, number | undefined> {
+  const byHost = new Map((Array.isArray(observed) ? (observed as Array<Partial<ExposureHostObservation>>) : []).filter((h) => typeof h?.host === 'string').map((h) => [h.host!, h]));
+  return new Map(
+    hosts.map((host) => {
+      const seen = byHost.get(host);
+      const exposed = Array.isArray(seen?.exposedPorts) ? seen.exposedPorts.length : undefined;
+      return [host, exposed !== undefined && (exposed > 0 || seen?.complete === true) ? exposed : undefined];
+    }),
+  );
+}
+
+function recordExposure(result: ResultMetrics, spec: CheckSpec, hosts: unknown): void {
+  for (const [host, count] of exposedPortCounts(spec.exposureHosts ?? [], hosts)) setOrRemove(result.exposedPorts, { host }, count);
 }
 
 function recordDb(result: ResultMetrics, spec: CheckSpec, db: Partial<DbObservation>): void {

@@ -32,6 +32,7 @@ function fakeStack(calls: string[]): (options: unknown) => Promise<EmbeddedStack
         SENTINEL_COOLIFY_TOKEN: '1|coolify-SECRET',
         SENTINEL_COOLIFY_APP_UUID: 'uuid',
         SENTINEL_COOLIFY_APP_DB_UUID: 'db-uuid',
+        SENTINEL_EXPOSURE_HOSTS: 'localhost,127.0.0.1',
         SENTINEL_ALLOW_MUTATIONS: 'true',
         SENTINEL_ALLOW_DISRUPTIVE: 'true',
       },
@@ -79,7 +80,7 @@ describe('executeRun', () => {
     let ran = false;
     const error = await executeRun({
       mode: 'ci',
-      env: { ...BASE_ENV, SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      env: { ...BASE_ENV, SENTINEL_EXPOSURE_HOSTS: 'gadgetbot.example.test', SENTINEL_REPORTS_DIR: join(dir, 'reports') },
       embedded: false,
       write: () => {},
       probe: async (id: ProbeCheckId) => {
@@ -109,11 +110,12 @@ describe('executeRun', () => {
       browser: async (_c, _e, options) => options.checks.map((id) => passed(id, 'browser')),
     });
     expect(summary.mode).toBe('ci');
-    expect(summary.totals).toEqual({ passed: 8, failed: 0, flaky: 0, skipped: 5 });
+    expect(summary.totals).toEqual({ passed: 8, failed: 0, flaky: 0, skipped: 6 });
     expect(summary.checks.filter((c) => c.status === 'skipped').map((c) => [c.id, c.reason])).toEqual([
       ['db', 'not_configured'],
       ['coolify-resources', 'not_configured'],
       ['backups', 'not_configured'],
+      ['exposure', 'not_configured'],
       ['e2e-admin-crud', 'not_permitted'],
       ['e2e-session-redeploy', 'not_permitted'],
     ]);
@@ -193,7 +195,7 @@ describe('executeRun', () => {
     let browserCalled = false;
     const summary = await executeRun({
       mode: 'postdeploy',
-      env: { ...BASE_ENV, SENTINEL_SKIP: 'db,coolify-resources,backups', SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      env: { ...BASE_ENV, SENTINEL_SKIP: 'db,coolify-resources,backups,exposure', SENTINEL_REPORTS_DIR: join(dir, 'reports') },
       embedded: false,
       write: () => {},
       signal: controller.signal,

@@ -11,6 +11,7 @@ const FULL_ENV = {
   SENTINEL_COOLIFY_TOKEN: 'coolify-SECRET-token',
   SENTINEL_COOLIFY_APP_UUID: 'app-uuid',
   SENTINEL_COOLIFY_APP_DB_UUID: 'app-db-uuid',
+  SENTINEL_EXPOSURE_HOSTS: 'gadgetbot.example.test,auth.example.test',
 };
 
 const reasons = (selection: ReturnType<typeof selectChecks>) => Object.fromEntries(selection.skipped.map((s) => [s.id, s.reason]));
@@ -24,7 +25,7 @@ describe('selectChecks', () => {
 
   test('a configured target needs permission for mutating and disruptive checks', () => {
     const selection = selectChecks({ mode: 'postdeploy', config: configFrom(FULL_ENV), embedded: false });
-    expect(selection.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db', 'coolify-resources', 'backups', 'idp-token', 'idp-health', 'e2e-login', 'e2e-sign-out']);
+    expect(selection.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db', 'coolify-resources', 'backups', 'idp-token', 'idp-health', 'exposure', 'e2e-login', 'e2e-sign-out']);
     expect(reasons(selection)).toEqual({ 'e2e-admin-crud': 'not_permitted', 'e2e-session-redeploy': 'not_permitted' });
     for (const skip of selection.skipped) {
       expect(skip.status).toBe('skipped');
@@ -63,15 +64,17 @@ describe('selectChecks', () => {
     expect(reasons(selection)['e2e-admin-crud']).toBe('not_permitted');
   });
 
-  test('no database URL skips db; no users skips every browser check', () => {
+  test('no database URL skips db; no exposure host skips exposure (never a port check by default); no users skips every browser check', () => {
     const config = configFrom({ SENTINEL_APP_URL: BASE_ENV.SENTINEL_APP_URL, SENTINEL_ISSUER: BASE_ENV.SENTINEL_ISSUER });
     const selection = selectChecks({ mode: 'postdeploy', config, embedded: false });
     expect(selection.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'idp-health']);
+    expect(selection.skipped.find((s) => s.id === 'exposure')?.message).toBe('no exposure host (SENTINEL_EXPOSURE_HOSTS: the public hosts whose ports may be checked)');
     expect(reasons(selection)).toEqual({
       db: 'not_configured',
       'coolify-resources': 'not_configured',
       backups: 'not_configured',
       'idp-token': 'not_configured',
+      exposure: 'not_configured',
       'e2e-login': 'not_configured',
       'e2e-admin-crud': 'not_configured',
       'e2e-sign-out': 'not_configured',
@@ -91,7 +94,7 @@ describe('selectChecks', () => {
     expect(requested.run).toEqual(['tls']);
     expect(requested.skipped.find((s) => s.id === 'db')).toMatchObject({ status: 'skipped', reason: 'not_selected' });
     const probeOnly = selectChecks({ mode: 'probe', config: configFrom(FULL_ENV), embedded: true });
-    expect(probeOnly.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db', 'coolify-resources', 'backups', 'idp-token', 'idp-health']);
+    expect(probeOnly.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db', 'coolify-resources', 'backups', 'idp-token', 'idp-health', 'exposure']);
     expect(probeOnly.skipped.map((s) => s.reason)).toEqual(['not_selected', 'not_selected', 'not_selected', 'not_selected']);
   });
 });

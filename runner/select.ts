@@ -77,6 +77,9 @@ function decide(id: CheckId, input: SelectionInput): Decision {
   if (id === 'tls' && !config.tls.hosts?.length && defaultTlsHosts(config).length === 0) {
     return { id, run: false, reason: 'not_configured', message: 'no https host to check (set SENTINEL_TLS_HOSTS or use https URLs)' };
   }
+  if (id === 'exposure' && !config.exposure.hosts?.length) {
+    return { id, run: false, reason: 'not_configured', message: 'no exposure host (SENTINEL_EXPOSURE_HOSTS: the public hosts whose ports may be checked)' };
+  }
   if (checkKind(id) === 'browser' && config.users.length === 0) {
     return { id, run: false, reason: 'not_configured', message: 'no test user (SENTINEL_USER and SENTINEL_PASSWORD)' };
   }

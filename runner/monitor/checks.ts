@@ -24,6 +24,7 @@ const CHECK_TYPES: Record<ProbeCheckId, CheckType> = {
   backups: 'coolify',
   'idp-token': 'oidc',
   'idp-health': 'http',
+  exposure: 'tcp',
 };
 
 export function checkTypeOf(id: CheckId): CheckType {
@@ -42,6 +43,11 @@ function hostOf(url: string | undefined): string {
 /** host:port list the tls probe checks (its own default list when none is configured). */
 export function tlsTargets(config: Config): string[] {
   return [...(config.tls.hosts ?? defaultTlsHosts(config))];
+}
+
+/** Hosts the exposure probe checks (bounded: only what the configuration lists). */
+export function exposureHosts(config: Config): string[] {
+  return [...(config.exposure.hosts ?? [])];
 }
 
 function dbTarget(databaseUrl: string | undefined): string {
@@ -68,6 +74,8 @@ export function targetOf(id: CheckId, config: Config): string {
     case 'coolify-resources':
     case 'backups':
       return hostOf(config.coolify.url);
+    case 'exposure':
+      return exposureHosts(config).join(',') || '(not configured)';
     default:
       return hostOf(config.appUrl);
   }
@@ -87,6 +95,7 @@ export function checkSpecs(config: Config, selection: MonitorChecks, intervals: 
     ...(id === 'tls' ? { tlsTargets: tlsTargets(config) } : {}),
     ...(id === 'coolify-resources' ? { resources: watchedResources(config).map((r) => r.role) } : {}),
     ...(id === 'backups' ? { databases: watchedDatabases(config).map((r) => r.role) } : {}),
+    ...(id === 'exposure' ? { exposureHosts: exposureHosts(config) } : {}),
   });
   return [
     ...selection.probes.map((id) => spec(id, id === 'login-v2-redirect' ? (intervals.signIn ?? intervals.probes) : intervals.probes, true)),

@@ -34,7 +34,7 @@ afterEach(async () => {
 describe.skipIf(!PROMTOOL)(`promtool${PROMTOOL ? '' : ' — SKIPPED: promtool is not installed (apt-get install prometheus)'}`, () => {
   it('accepts the alert rules', () => {
     const run = promtool(['check', 'rules', 'sentinel.rules.yml']);
-    expect(run.output).toContain('SUCCESS: 15 rules found');
+    expect(run.output).toContain('SUCCESS: 16 rules found');
     expect(run.status).toBe(0);
   });
 
@@ -72,8 +72,19 @@ describe.skipIf(!PROMTOOL)(`promtool${PROMTOOL ? '' : ' — SKIPPED: promtool is
       },
       'idp-token': { ...passed('idp-token'), status: 'failed', reason: 'jwks_mismatch', observations: { httpStatusCode: 200 } },
       'idp-health': { ...passed('idp-health'), status: 'failed', reason: 'login_not_ready', observations: { httpStatusCode: 503 } },
+      exposure: {
+        ...passed('exposure'),
+        status: 'failed',
+        reason: 'port_exposed',
+        observations: {
+          hosts: [
+            { host: 'app.example.test', addresses: ['192.0.2.10'], exposedPorts: [5432], complete: true, reason: 'port_exposed' },
+            { host: 'auth.example.test', addresses: ['192.0.2.10'], exposedPorts: [], complete: true },
+          ],
+        },
+      },
     };
-    const monitor = await startMonitor(testConfig({ coolify: COOLIFY, idpToken: { clientId: 'sentinel-token-probe', clientSecret: 'service-user-Secret-0f4e' } }), {
+    const monitor = await startMonitor(testConfig({ coolify: COOLIFY, idpToken: { clientId: 'sentinel-token-probe', clientSecret: 'service-user-Secret-0f4e' }, exposure: { hosts: ['app.example.test', 'auth.example.test'] } }), {
       log: () => undefined,
       runProbe: fakeProbes((id) => results[id]!).run,
       runBrowser: fakeBrowser((o) => o.checks.map((id) => ({ ...passed(id), status: 'failed' as const, reason: 'idp_error' as const }))).run,
@@ -107,16 +118,18 @@ describe.skipIf(!PROMTOOL)(`promtool${PROMTOOL ? '' : ' — SKIPPED: promtool is
       }),
       backups: passed('backups', { observations: { databases: [{ role: 'app-db', uuid: 'd', lastStatus: 'success', lastSuccessSeconds: 1_764_000_000, lastSizeBytes: 48213 }] } }),
       'idp-health': passed('idp-health', { observations: { httpStatusCode: 200 } }),
+      exposure: passed('exposure', { warnings: ['hsts_missing'], observations: { hosts: [{ host: 'app.example.test', addresses: ['192.0.2.10'], exposedPorts: [], complete: true }] } }),
     };
     const probes = fakeProbes((id) => results[id]!);
     const browser = fakeBrowser((o) => o.checks.map((id) => ({ ...passed(id), status: 'flaky' as const })));
-    const monitor = await startMonitor(testConfig({ coolify: COOLIFY }), { log: () => undefined, runProbe: probes.run, runBrowser: browser.run });
+    const monitor = await startMonitor(testConfig({ coolify: COOLIFY, exposure: { hosts: ['app.example.test'] } }), { log: () => undefined, runProbe: probes.run, runBrowser: browser.run });
     running.push(monitor);
     await monitor.firstCycle;
     const metrics = await get(`${monitor.url}/metrics`);
     expect(metrics.body).toContain('sentinel_check_status{check="tls",status="degraded"} 1');
     expect(metrics.body).toContain('sentinel_coolify_resource_state{resource="app",state="health_unknown"} 1');
     expect(metrics.body).toContain('sentinel_backup_last_size_bytes{database="app-db"} 48213');
+    expect(metrics.body).toContain('sentinel_exposed_ports{host="app.example.test"} 0');
     const run = promtool(['check', 'metrics'], metrics.body);
     expect(run.output).toBe('');
     expect(run.status).toBe(0);

@@ -296,6 +296,12 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
     why: 'users, database and Coolify set but no app or issuer: refused (the embedded stack is the target only with --embedded)',
   },
   {
+    fault: 'hsts-required',
+    failed: { exposure: 'hsts_missing' },
+    scenario: { target: 'configured', faults: ['proxy-no-hsts'], env: () => ({ SENTINEL_HSTS_REQUIRED: 'true' }) },
+    why: 'no Strict-Transport-Security on any front, and the operator made HSTS a requirement (SENTINEL_HSTS_REQUIRED=true): the warning of proxy-no-hsts becomes a failure of the exposure check',
+  },
+  {
     fault: 'ci-missing-secret',
     failed: {},
     scenario: {

@@ -26,7 +26,7 @@ import { Assertions } from './assertions.ts';
 import { keptDays, readFrequency } from './coolify-status.ts';
 import { ProbeFailure } from './errors.ts';
 import { fromAssertions, outcome } from './outcome.ts';
-import { watchedDatabases, type WatchedResource } from './targets.ts';
+import { watchedDatabases, type WatchedResource } from '../core/targets.ts';
 import type { ProbeFn } from './types.ts';
 
 const MESSAGE_LIMIT = 200;

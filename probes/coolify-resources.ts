@@ -21,7 +21,7 @@ import { failureLine, type Reason, type Warning } from '../core/result.ts';
 import { Assertions } from './assertions.ts';
 import { normalizeStatus, reasonOfState, resourceState } from './coolify-status.ts';
 import { outcome } from './outcome.ts';
-import { watchedResources, type WatchedResource } from './targets.ts';
+import { watchedResources, type WatchedResource } from '../core/targets.ts';
 import type { ProbeFn } from './types.ts';
 
 /** Deployments read one at a time to find the newest that ended (≤ v4.1 sends each one's full logs). */

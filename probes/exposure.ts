@@ -25,7 +25,7 @@ import { mapLimited } from './concurrency.ts';
 import { classify } from './errors.ts';
 import { withProbeHttp, type ProbeHttp } from './http.ts';
 import { outcome } from './outcome.ts';
-import { exposureHttpUrls, hstsUrls } from './targets.ts';
+import { exposureHttpUrls, hstsUrls } from '../core/targets.ts';
 import type { ProbeContext, ProbeFn } from './types.ts';
 
 /** PostgreSQL's SSLRequest: Int32 length 8, Int32 code 80877103 (1234 << 16 | 5679). */

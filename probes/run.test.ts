@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { REDACTED } from '../core/redact.ts';
 import { PROBE_CHECK_IDS } from '../core/result.ts';
 import { outcome } from './outcome.ts';
-import { probeTarget, defaultTlsHosts } from './targets.ts';
+import { checkTarget, defaultTlsHosts } from '../core/targets.ts';
 import { runProbes, runWithDeadline } from './run.ts';
 import { probes } from './registry.ts';
 import { testConfig } from './test-support/config.ts';
@@ -89,8 +89,8 @@ describe('registry and targets', () => {
 
   it('defaults the TLS hosts to the app, IdP and Coolify https hosts', () => {
     expect(defaultTlsHosts(config)).toEqual(['app.example.com:443', 'auth.example.com:443', 'coolify.example.com:8443']);
-    expect(probeTarget('tls', config)).toBe('app.example.com:443,auth.example.com:443,coolify.example.com:8443');
-    expect(probeTarget('oidc-discovery', config)).toBe('https://auth.example.com');
-    expect(probeTarget('login-v2-redirect', config)).toBe('https://app.example.com');
+    expect(checkTarget('tls', config)).toBe('app.example.com:443,auth.example.com:443,coolify.example.com:8443');
+    expect(checkTarget('oidc-discovery', config)).toBe('https://auth.example.com');
+    expect(checkTarget('login-v2-redirect', config)).toBe('https://app.example.com');
   });
 });

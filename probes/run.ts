@@ -9,7 +9,7 @@ import { createRedactor, type Redactor } from '../core/redact.ts';
 import type { CheckResult, ProbeCheckId } from '../core/result.ts';
 import { classify } from './errors.ts';
 import { probes } from './registry.ts';
-import { probeTarget } from './targets.ts';
+import { checkTarget } from '../core/targets.ts';
 import type { ProbeContext, ProbeFn } from './types.ts';
 
 export interface RunProbeOptions {
@@ -92,7 +92,7 @@ export async function runWithDeadline(id: ProbeCheckId, probe: ProbeFn, config: 
     kind: 'probe',
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - started),
-    target: probeTarget(id, config),
+    target: checkTarget(id, config),
   };
   if (finished.status !== 'failed' && finished.status !== 'skipped') delete finished.reason;
   else if (!finished.reason) finished.reason = 'unexpected';

@@ -18,7 +18,7 @@ import type { Reason, Warning } from '../core/result.ts';
 import { mapLimited } from './concurrency.ts';
 import { classify } from './errors.ts';
 import { outcome } from './outcome.ts';
-import { defaultTlsHosts } from './targets.ts';
+import { defaultTlsHosts } from '../core/targets.ts';
 import { browserHostnameMismatch, subjectAltNames, trustContext } from './trust.ts';
 import type { ProbeContext, ProbeFn } from './types.ts';
 

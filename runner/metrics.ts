@@ -26,9 +26,10 @@ import {
   type TlsHostObservation,
 } from '../core/observations.ts';
 import { countsAsFailed, countsAsPassed, type CheckId, type CheckResult, type CheckStatus } from '../core/result.ts';
+import type { Config } from '../core/config.ts';
 import { runbookLine } from '../core/runbook.ts';
+import { checkTypeOf, exposureHosts, targetLabel, tlsTargets, watchedDatabases, watchedResources, type CheckType } from '../core/targets.ts';
 
-export type CheckType = 'tls' | 'http' | 'oidc' | 'db' | 'coolify' | 'tcp' | 'browser';
 /** sign-in: the login-v2-redirect probe, run apart from the probe group (it waits for browser flows and the sign-in limit). */
 export type GroupName = 'probes' | 'sign-in' | 'browser' | 'deploy';
 export type StateSetStatus = 'passing' | 'failing' | 'degraded' | 'skipped';
@@ -61,6 +62,19 @@ export interface CheckSpec {
   resources?: readonly ResourceRole[];
   /** backups: the roles of the configured databases (the `database` label) */
   databases?: readonly DatabaseRole[];
+}
+
+/** The labels and bounded label sets of a check, from the configuration (the monitor adds its schedule). */
+export function checkSpec(id: CheckId, config: Config): CheckSpec {
+  return {
+    id,
+    checkType: checkTypeOf(id),
+    target: targetLabel(id, config),
+    ...(id === 'tls' ? { tlsTargets: tlsTargets(config) } : {}),
+    ...(id === 'coolify-resources' ? { resources: watchedResources(config).map((r) => r.role) } : {}),
+    ...(id === 'backups' ? { databases: watchedDatabases(config).map((r) => r.role) } : {}),
+    ...(id === 'exposure' ? { exposureHosts: exposureHosts(config) } : {}),
+  };
 }
 
 export interface BuildInfo {
@@ -432,11 +446,17 @@ function recordBackups(result: ResultMetrics, roles: readonly DatabaseRole[], da
   }
 }
 
-function recordRedeploy(suite: SuiteMetrics, check: CheckId, result: CheckResult): void {
+/** What a result measured of a redeploy: whether the session survived (1/0) and the downtime; nothing unless it measured one. */
+export function redeployMeasurement(result: Pick<CheckResult, 'observations'>): { sessionSurvived?: 0 | 1; downtimeSeconds?: number } {
   const obs = result.observations as Partial<RedeployObservation> | undefined;
-  if (!obs || typeof obs.sessionKept !== 'boolean') return;
-  suite.sessionSurvivedRedeploy.set({ check }, obs.sessionKept ? 1 : 0);
-  if (finite(obs.downtimeSeconds)) suite.redeployDowntime.set({ check }, obs.downtimeSeconds);
+  if (!obs || typeof obs.sessionKept !== 'boolean') return {};
+  return { sessionSurvived: obs.sessionKept ? 1 : 0, ...(finite(obs.downtimeSeconds) ? { downtimeSeconds: obs.downtimeSeconds } : {}) };
+}
+
+function recordRedeploy(suite: SuiteMetrics, check: CheckId, result: CheckResult): void {
+  const { sessionSurvived, downtimeSeconds } = redeployMeasurement(result);
+  if (sessionSurvived !== undefined) suite.sessionSurvivedRedeploy.set({ check }, sessionSurvived);
+  if (downtimeSeconds !== undefined) suite.redeployDowntime.set({ check }, downtimeSeconds);
 }
 
 export function recordSkippedRun(metrics: Metrics, group: GroupName, reason: SkipReason): void {

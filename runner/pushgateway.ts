@@ -1,19 +1,20 @@
 /**
- * Optional push of a one-shot run's metrics to a Prometheus Pushgateway (architecture §6,
- * monitoring-anchors §4.6 "Exposition rules"): a fresh registry, the same names and labels the
- * monitor scrapes, PUT (replace the whole group) under the grouping key {job, mode}. Pushing is
- * telemetry: a failure is one warning line and never changes the run's verdict.
+ * Optional push of a one-shot run's metrics to a Prometheus Pushgateway: a fresh registry, the monitor's
+ * names and labels (labels from core/targets.ts, values through runner/metrics.ts), PUT under the
+ * grouping key {job, mode}, which replaces the previous run's group. A pushed value never ages, so
+ * only series whose alert stays right while the value sits there are pushed: each check's status,
+ * success and duration, the redeploy's measurements and the exposed ports — never times an alert
+ * compares with now (backup ages, certificate expiry). Pushing is telemetry: a failure is one warning
+ * line and never changes the run's verdict.
  */
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Gauge, Registry } from 'prom-client';
 import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { collectSecrets, type Config } from '../core/config.ts';
-import type { RedeployObservation } from '../core/observations.ts';
 import { createRedactor, safeTarget } from '../core/redact.ts';
 import { countsAsPassed, type RunSummary } from '../core/result.ts';
-import { STATE_SET, exposedPortCounts, stateOf } from './metrics.ts';
-import { checkTypeOf, targetOf } from './monitor/checks.ts';
+import { STATE_SET, checkSpec, exposedPortCounts, redeployMeasurement, stateOf } from './metrics.ts';
 
 export const PUSH_JOB = 'gadgetbot_sentinel';
 
@@ -67,7 +68,8 @@ export async function buildRunMetrics(config: Config, summary: RunSummary, deplo
     for (const s of STATE_SET) status.set({ check: check.id, status: s }, s === state ? 1 : 0);
     // A check that did not run has no success or failure to report (it must not page anyone).
     if (check.status === 'skipped') continue;
-    const labels = { check: check.id, check_type: checkTypeOf(check.id), target: targetOf(check.id, config) };
+    const spec = checkSpec(check.id, config);
+    const labels = { check: check.id, check_type: spec.checkType, target: spec.target };
     const finishedSeconds = Math.floor((Date.parse(check.startedAt) + Math.max(0, check.durationMs)) / 1000);
     success.set(labels, countsAsPassed(check.status) ? 1 : 0);
     duration.set(labels, Math.max(0, check.durationMs) / 1000);
@@ -75,14 +77,10 @@ export async function buildRunMetrics(config: Config, summary: RunSummary, deplo
       lastRun.set({ check: check.id }, finishedSeconds);
       if (countsAsPassed(check.status)) lastSuccess.set({ check: check.id }, finishedSeconds);
     }
-    if (check.id === 'exposure') {
-      for (const [host, count] of exposedPortCounts(config.exposure.hosts ?? [], check.observations?.hosts)) if (count !== undefined) exposedPorts.set({ host }, count);
-    }
-    const redeploy = check.observations as Partial<RedeployObservation> | undefined;
-    if (typeof redeploy?.sessionKept === 'boolean') {
-      sessionSurvived.set({ check: check.id }, redeploy.sessionKept ? 1 : 0);
-      if (typeof redeploy.downtimeSeconds === 'number' && Number.isFinite(redeploy.downtimeSeconds)) downtime.set({ check: check.id }, redeploy.downtimeSeconds);
-    }
+    for (const [host, count] of exposedPortCounts(spec.exposureHosts ?? [], check.observations?.hosts)) if (count !== undefined) exposedPorts.set({ host }, count);
+    const { sessionSurvived: survived, downtimeSeconds } = redeployMeasurement(check);
+    if (survived !== undefined) sessionSurvived.set({ check: check.id }, survived);
+    if (downtimeSeconds !== undefined) downtime.set({ check: check.id }, downtimeSeconds);
   }
   runDuration.set(Math.max(0, summary.durationMs) / 1000);
 

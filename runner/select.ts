@@ -4,7 +4,7 @@
  */
 import { DISRUPTIVE_CHECKS, MUTATING_CHECKS, type Config } from '../core/config.ts';
 import { CHECK_IDS, PROBE_CHECK_IDS, checkKind, skipped, type CheckId, type CheckResult, type Reason } from '../core/result.ts';
-import { defaultTlsHosts, watchedDatabases, watchedResources } from '../probes/targets.ts';
+import { defaultTlsHosts, watchedDatabases, watchedResources } from '../core/targets.ts';
 
 export type RunMode = 'postdeploy' | 'ci' | 'monitor' | 'probe';
 

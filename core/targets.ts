@@ -1,28 +1,89 @@
-/** What each probe points at: target labels, the default TLS host list, the watched Coolify resources, the exposure URLs. */
-import type { Config } from '../core/config.ts';
-import type { DatabaseRole, ResourceRole } from '../core/observations.ts';
-import { safeTarget } from '../core/redact.ts';
-import type { ProbeCheckId } from '../core/result.ts';
+/**
+ * What each check points at, always derived from the configuration: the target a result names, the
+ * `check_type` and `target` labels of its metrics (the monitor's and a one-shot run's push alike),
+ * the default TLS host list, the watched Coolify resources and the exposure check's URLs.
+ */
+import type { Config } from './config.ts';
+import type { DatabaseRole, ResourceRole } from './observations.ts';
+import { safeTarget } from './redact.ts';
+import type { CheckId, ProbeCheckId } from './result.ts';
 
-/** Host or base URL a probe is about (no credentials, no query). */
-export function probeTarget(id: ProbeCheckId, config: Config): string {
+/** The protocol a check speaks, the `check_type` label; every browser check is `browser`. */
+export type CheckType = 'tls' | 'http' | 'oidc' | 'db' | 'coolify' | 'tcp' | 'browser';
+
+const CHECK_TYPES: Record<ProbeCheckId, CheckType> = {
+  tls: 'tls',
+  'app-health': 'http',
+  'oidc-discovery': 'oidc',
+  'login-v2-redirect': 'oidc',
+  db: 'db',
+  'coolify-resources': 'coolify',
+  backups: 'coolify',
+  'idp-token': 'oidc',
+  'idp-health': 'http',
+  exposure: 'tcp',
+};
+
+export function checkTypeOf(id: CheckId): CheckType {
+  return (CHECK_TYPES as Record<string, CheckType>)[id] ?? 'browser';
+}
+
+/** The configured URL a check talks to, for the checks that talk to one URL. */
+function urlOf(id: CheckId, config: Config): string | undefined {
   switch (id) {
-    case 'tls':
-      return (config.tls.hosts ?? defaultTlsHosts(config)).join(',');
     case 'oidc-discovery':
     case 'idp-token':
     case 'idp-health':
-      return safeTarget(config.issuer);
-    case 'db':
-      return config.databaseUrl ? dbTarget(config.databaseUrl) : '(not configured)';
+      return config.issuer;
     case 'coolify-resources':
     case 'backups':
-      return config.coolify.url ? safeTarget(config.coolify.url) : '(not configured)';
-    case 'exposure':
-      return config.exposure.hosts?.length ? config.exposure.hosts.join(',') : '(not configured)';
+      return config.coolify.url;
     default:
-      return safeTarget(config.appUrl);
+      return config.appUrl;
   }
+}
+
+/** The hosts of the checks that look at several (tls, exposure) or at a database; undefined for the others. */
+function listTarget(id: CheckId, config: Config): string | undefined {
+  switch (id) {
+    case 'tls':
+      return tlsTargets(config).join(',');
+    case 'exposure':
+      return exposureHosts(config).join(',') || '(not configured)';
+    case 'db':
+      return config.databaseUrl ? dbTarget(config.databaseUrl) : '(not configured)';
+    default:
+      return undefined;
+  }
+}
+
+/** What a result says it looked at: host list, database, or base URL (no credentials, no query). */
+export function checkTarget(id: CheckId, config: Config): string {
+  const url = urlOf(id, config);
+  return listTarget(id, config) ?? (url ? safeTarget(url) : '(not configured)');
+}
+
+/** The `target` label: a host (or host list), bounded by the configuration, never taken from a result. */
+export function targetLabel(id: CheckId, config: Config): string {
+  const listed = listTarget(id, config);
+  if (listed !== undefined) return listed;
+  const url = urlOf(id, config);
+  if (!url) return '(not configured)';
+  try {
+    return new URL(url).host;
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+/** host:port list the tls probe checks (its own default list when none is configured). */
+export function tlsTargets(config: Config): string[] {
+  return [...(config.tls.hosts ?? defaultTlsHosts(config))];
+}
+
+/** Hosts the exposure probe checks (bounded: only what the configuration lists). */
+export function exposureHosts(config: Config): string[] {
+  return [...(config.exposure.hosts ?? [])];
 }
 
 /** host:port of the app, the IdP and (when configured) Coolify — https hosts only. */

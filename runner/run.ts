@@ -12,7 +12,7 @@ import { claimReportsDir } from '../core/reports-dir.ts';
 import { CHECK_IDS, checkKind, totalsOf, type BrowserCheckId, type CheckId, type CheckResult, type ProbeCheckId, type RunSummary } from '../core/result.ts';
 import { runProbe } from '../probes/run.ts';
 import { cleanupLines, sessionsSummary, type BrowserRunCleanup } from './cleanup.ts';
-import { startEmbeddedStack, type EmbeddedStack, type StartEmbeddedStackOptions } from './embedded-stack.ts';
+import { assertStackInstalled, startEmbeddedStack, type EmbeddedStack, type StartEmbeddedStackOptions } from './embedded-stack.ts';
 import { runBrowserChecks, type RunBrowserChecksOptions } from './playwright.ts';
 import { createStandardReporters, redactingFanOut, type Reporter, type WriteLine } from './reporters/index.ts';
 import { isProbeId, selectChecks, unconfiguredChecks, type Selection } from './select.ts';
@@ -152,6 +152,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       const settings = configOrThrow({ ...options.env, ...EMBEDDED_PLACEHOLDERS }, overrides);
       // a reports folder sentinel may not write into stops the run before anything starts
       claimReportsDir(settings.reportsDir);
+      // a production install lacks the stack's packages: say so before a browser is unpacked for nothing
+      if (!options.startStack) assertStackInstalled();
       if (embeddedRunWantsBrowser(options.mode, settings, options.requested)) await announceBrowser(settings);
       options.write('sentinel: --embedded: starting the local reference stack');
       const start = options.startStack ?? startEmbeddedStack;

@@ -7,11 +7,13 @@
  * Nothing outside the command sees any of it; the namespace ends with the command.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HEADLESS_SHELL_PATHS, SYSTEM_BROWSER_PATHS } from '../../core/browser.ts';
 import { REPO_ROOT } from '../embedded-stack.ts';
+
+/** Every browser command in /usr/bin (Debian's chromium and chromium-headless-shell, Chrome). */
+const BROWSER_COMMANDS = /^(chromium|google-chrome)/;
 
 /** Root, and a kernel that lets it make a mount namespace with an overlay. */
 export function canSimulateBareMachine(): boolean {
@@ -46,8 +48,8 @@ export function bareMachine(): BareMachine {
   const upper = join(locked, 'usr-bin-upper');
   for (const folder of [checkout, join(locked, 'empty'), join(locked, 'no-browsers'), upper, join(locked, 'usr-bin-work')]) mkdirSync(folder);
   // whiteouts (character devices 0:0) hide these names in the overlay of /usr/bin
-  for (const command of [...HEADLESS_SHELL_PATHS, ...SYSTEM_BROWSER_PATHS].filter((path) => path.startsWith('/usr/bin/') && existsSync(path))) {
-    const made = spawnSync('mknod', [join(upper, command.slice('/usr/bin/'.length)), 'c', '0', '0']);
+  for (const command of readdirSync('/usr/bin').filter((name) => BROWSER_COMMANDS.test(name))) {
+    const made = spawnSync('mknod', [join(upper, command), 'c', '0', '0']);
     if (made.status !== 0) throw new Error(`mknod failed: ${made.stderr}`);
   }
   return {

@@ -10,6 +10,7 @@
  *   5. the packaged Chromium of the optional dependency @sparticuz/chromium (Linux x64; installed by
  *      `npm install`, unpacked on first use into the temp folder, core/packaged-chromium.ts),
  *      SYSTEM_CHROMIUM_ARGS — the same flags as Debian's build, never the package's own list.
+ * Playwright adds its own default flags to every launch, whichever the source.
  *
  * Why not the package's default argument list (its `args`): it is made for serverless functions and
  * switches off what a browser check exists to see. `--disable-web-security` drops the same-origin

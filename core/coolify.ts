@@ -1,17 +1,16 @@
 /**
- * A small typed client for Coolify's API v4 (`/api/v1`, facts §B) and the `coolify` redeploy driver.
+ * A small typed client for Coolify's API v4 (`/api/v1`, facts §B); the `coolify` redeploy driver built
+ * on it is core/coolify-redeploy.ts.
  * Every call carries a deadline (its own timeout combined with the caller's signal); every failure
  * becomes a CoolifyError with a closed code and one line that says what to fix. The token is only
  * ever written into the Authorization header: messages, causes and logs never see it.
  */
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import type { Config } from './config.ts';
 import { SentinelError, type SentinelErrorCode } from './errors.ts';
 import { createRedactor, safeTarget, type Redactor } from './redact.ts';
-import type { RedeployDriver, RedeployOutcome } from './redeploy.ts';
 
 /** `ApplicationDeploymentStatus` (facts §B3). Unknown future values are passed through as strings. */
 export const DEPLOYMENT_STATUSES = ['queued', 'in_progress', 'finished', 'failed', 'cancelled-by-user'] as const;
@@ -45,6 +44,74 @@ export interface CoolifyApplication {
   name?: string;
   /** `<state>:<health>` (`running:healthy`, `running:unknown`, …) or a bare `exited` (facts §B3) */
   status: string;
+}
+
+/** A stack's container group as `GET /services/{uuid}` nests it (`applications[]`, `databases[]`). */
+export interface CoolifyServicePart {
+  name: string;
+  kind: 'application' | 'database';
+  /** stored per part; bare `exited`, or `running (healthy)` on builds before v4.0.0-beta.445 */
+  status: string;
+  /** a one-shot or `exclude_from_hc` container Coolify leaves out of the stack's status */
+  excludedFromStatus: boolean;
+}
+
+/** `GET /services/{uuid}`: a Docker Compose stack; its `status` is computed from the parts on every read. */
+export interface CoolifyService {
+  uuid: string;
+  name?: string;
+  status: string;
+  parts: CoolifyServicePart[];
+}
+
+/** `GET /databases/{uuid}`: a standalone database (service databases are not served here). */
+export interface CoolifyDatabase {
+  uuid: string;
+  name?: string;
+  status: string;
+  /** `standalone-postgresql`, … */
+  databaseType?: string;
+}
+
+/** One run of a scheduled backup, newest first in its schedule's `executions`. */
+export interface CoolifyBackupExecution {
+  uuid?: string;
+  /** `running` | `success` | `failed` */
+  status: string;
+  /** dump output or the error text; shown to a `read` token as is, so it is redacted before use */
+  message?: string;
+  /** bytes; a numeric string before v4.1.2 */
+  size?: number;
+  /** `finished_at`: ISO since v4.3.1, the raw `YYYY-MM-DD HH:MM:SS` (UTC) before; read it with parseCoolifyTime */
+  finishedAt?: string;
+  createdAt?: string;
+  /** null when the schedule does not upload to S3 */
+  s3Uploaded?: boolean | null;
+}
+
+/** Where and how long backups are kept; 0 means no limit for each of the three. */
+export interface CoolifyBackupRetention {
+  /** newest N successful backups */
+  amount: number;
+  /** backups younger than N days (counted from the newest successful one) */
+  days: number;
+  /** gigabytes */
+  maxStorageGb: number;
+}
+
+/** `ScheduledDatabaseBackup` with its executions, as `GET /databases/{uuid}/backups` returns them. */
+export interface CoolifyScheduledBackup {
+  uuid: string;
+  enabled: boolean;
+  /** cron expression or alias (`daily`, `@daily`, …), stored verbatim */
+  frequency: string;
+  saveS3: boolean;
+  disableLocalBackup: boolean;
+  local: CoolifyBackupRetention;
+  s3: CoolifyBackupRetention;
+  createdAt?: string;
+  /** newest first */
+  executions: CoolifyBackupExecution[];
 }
 
 export interface QueuedDeployment {
@@ -86,6 +153,12 @@ export interface CoolifyClient {
   getDeployment(deploymentUuid: string, signal?: AbortSignal): Promise<CoolifyDeployment>;
   listAppDeployments(appUuid: string, page?: { skip?: number; take?: number }, signal?: AbortSignal): Promise<CoolifyDeploymentList>;
   getApplication(appUuid: string, signal?: AbortSignal): Promise<CoolifyApplication>;
+  getService(serviceUuid: string, signal?: AbortSignal): Promise<CoolifyService>;
+  getDatabase(databaseUuid: string, signal?: AbortSignal): Promise<CoolifyDatabase>;
+  /** `GET /databases/{uuid}/backups` (since v4.0.0-beta.429; older builds answer coolify_endpoint_missing) */
+  listDatabaseBackups(databaseUuid: string, signal?: AbortSignal): Promise<CoolifyScheduledBackup[]>;
+  /** `GET /version`: plain text such as `4.0.0-beta.420` or `4.2.0` */
+  getVersion(signal?: AbortSignal): Promise<string>;
   /** Releases the CA agent's sockets. */
   close(): Promise<void>;
 }
@@ -105,10 +178,12 @@ export class CoolifyError extends SentinelError {
   }
 }
 
-type Subject = { kind: 'application' | 'deployment'; uuid: string; ability: 'read' | 'deploy' };
+type Subject = { kind: 'application' | 'deployment' | 'service' | 'database' | 'version'; uuid: string; ability: 'read' | 'deploy' };
 
 const API_PREFIX = '/api/v1';
 const BODY_LIMIT = 1024 * 1024;
+/** A backup list carries every execution of every schedule (Coolify does not page it). */
+const BACKUPS_BODY_LIMIT = 32 * 1024 * 1024;
 
 export function createCoolifyClient(options: CoolifyClientOptions): CoolifyClient {
   const base = options.url.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
@@ -117,7 +192,7 @@ export function createCoolifyClient(options: CoolifyClientOptions): CoolifyClien
   const agent = options.fetchImpl || !options.caCertPath ? undefined : new Agent({ connect: { ca: [...rootCertificates, readFileSync(options.caCertPath, 'utf8')] } });
   const doFetch: CoolifyFetch = options.fetchImpl ?? ((url, init) => undiciFetch(url, init));
 
-  async function request(method: 'GET' | 'POST', path: string, subject: Subject, signal?: AbortSignal): Promise<unknown> {
+  async function request(method: 'GET' | 'POST', path: string, subject: Subject, signal?: AbortSignal, read: { text?: boolean; bodyLimit?: number } = {}): Promise<unknown> {
     const call = `${method} ${API_PREFIX}${path}`;
     const timeout = AbortSignal.timeout(options.requestTimeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -131,7 +206,7 @@ export function createCoolifyClient(options: CoolifyClientOptions): CoolifyClien
         redirect: 'manual',
         ...(agent ? { dispatcher: agent } : {}),
       });
-      body = (await response.text()).slice(0, BODY_LIMIT);
+      body = (await response.text()).slice(0, read.bodyLimit ?? BODY_LIMIT);
     } catch (error) {
       // The caller's own abort is not a Coolify problem: hand back its reason untouched.
       if (signal?.aborted) throw signal.reason;
@@ -142,6 +217,7 @@ export function createCoolifyClient(options: CoolifyClientOptions): CoolifyClien
     }
     const status = response.status;
     if (status >= 200 && status < 300) {
+      if (read.text) return body;
       try {
         return JSON.parse(body) as unknown;
       } catch {
@@ -149,7 +225,7 @@ export function createCoolifyClient(options: CoolifyClientOptions): CoolifyClien
         throw new CoolifyError('coolify_bad_response', `Coolify answered ${call} with a body that is not JSON (${status}, ${type}): is SENTINEL_COOLIFY_URL Coolify's base URL?`, { httpStatus: status });
       }
     }
-    throw statusError(status, call, subject, coolifyMessage(body, redact), response, redact);
+    throw statusError(status, call, subject, coolifyMessage(body, redact), response, redact, isCatchAllNotFound(body));
   }
 
   return {
@@ -189,10 +265,95 @@ export function createCoolifyClient(options: CoolifyClientOptions): CoolifyClien
       if (!isRecord(json) || typeof json.status !== 'string') throw shapeError(`GET ${API_PREFIX}${path}`, 'missing status');
       return { uuid: typeof json.uuid === 'string' ? json.uuid : appUuid, status: json.status, ...(typeof json.name === 'string' ? { name: json.name } : {}) };
     },
+    async getService(serviceUuid, signal) {
+      const path = `/services/${encodeURIComponent(serviceUuid)}`;
+      const json = await request('GET', path, { kind: 'service', uuid: serviceUuid, ability: 'read' }, signal);
+      if (!isRecord(json) || typeof json.status !== 'string') throw shapeError(`GET ${API_PREFIX}${path}`, 'missing status');
+      const parts = (kind: CoolifyServicePart['kind'], rows: unknown): CoolifyServicePart[] =>
+        (Array.isArray(rows) ? rows.filter(isRecord) : [])
+          .filter((row) => typeof row.status === 'string')
+          .map((row) => ({
+            name: typeof row.name === 'string' ? row.name : '(unnamed)',
+            kind,
+            status: row.status as string,
+            excludedFromStatus: row.exclude_from_status === true,
+          }));
+      return {
+        uuid: typeof json.uuid === 'string' ? json.uuid : serviceUuid,
+        status: json.status,
+        ...(typeof json.name === 'string' ? { name: json.name } : {}),
+        parts: [...parts('application', json.applications), ...parts('database', json.databases)],
+      };
+    },
+    async getDatabase(databaseUuid, signal) {
+      const path = `/databases/${encodeURIComponent(databaseUuid)}`;
+      const json = await request('GET', path, { kind: 'database', uuid: databaseUuid, ability: 'read' }, signal);
+      if (!isRecord(json) || typeof json.status !== 'string') throw shapeError(`GET ${API_PREFIX}${path}`, 'missing status');
+      return {
+        uuid: typeof json.uuid === 'string' ? json.uuid : databaseUuid,
+        status: json.status,
+        ...(typeof json.name === 'string' ? { name: json.name } : {}),
+        ...(typeof json.database_type === 'string' ? { databaseType: json.database_type } : {}),
+      };
+    },
+    async listDatabaseBackups(databaseUuid, signal) {
+      const path = `/databases/${encodeURIComponent(databaseUuid)}/backups`;
+      const call = `GET ${API_PREFIX}${path}`;
+      const json = await request('GET', path, { kind: 'database', uuid: databaseUuid, ability: 'read' }, signal, { bodyLimit: BACKUPS_BODY_LIMIT });
+      if (!Array.isArray(json)) throw shapeError(call, 'expected an array of scheduled backups');
+      return json.map((row) => asScheduledBackup(row, call));
+    },
+    async getVersion(signal) {
+      const text = await request('GET', '/version', { kind: 'version', uuid: '', ability: 'read' }, signal, { text: true });
+      const version = oneLine(redact(String(text))).replace(/^"|"$/g, '').slice(0, 60);
+      if (!version) throw shapeError(`GET ${API_PREFIX}/version`, 'empty version');
+      return version;
+    },
     async close() {
       await agent?.destroy().catch(() => undefined);
     },
   };
+}
+
+/** A Coolify version as `GET /version` prints it: `4.0.0-beta.420`, `4.0.0-beta.420.7`, `4.2.0` (a leading `v` tolerated). */
+export interface CoolifyVersion {
+  major: number;
+  minor: number;
+  patch: number;
+  /** the beta number; undefined for a release, which sorts after every beta of the same x.y.z */
+  beta?: number;
+  betaPatch?: number;
+}
+
+export function parseCoolifyVersion(text: string): CoolifyVersion | undefined {
+  const match = /^v?(\d+)\.(\d+)\.(\d+)(?:-beta\.(\d+)(?:\.(\d+))?)?/.exec(text.trim());
+  if (!match) return undefined;
+  const [, major, minor, patch, beta, betaPatch] = match;
+  return { major: Number(major), minor: Number(minor), patch: Number(patch), ...(beta ? { beta: Number(beta) } : {}), ...(betaPatch ? { betaPatch: Number(betaPatch) } : {}) };
+}
+
+/** Negative when a is older than b, 0 when equal, positive when newer. */
+export function compareCoolifyVersions(a: CoolifyVersion, b: CoolifyVersion): number {
+  const release = Number.MAX_SAFE_INTEGER;
+  const key = (v: CoolifyVersion) => [v.major, v.minor, v.patch, v.beta ?? release, v.betaPatch ?? 0];
+  const ka = key(a);
+  const kb = key(b);
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! - kb[i]!;
+  return 0;
+}
+
+/** The first Coolify with `GET /databases/{uuid}/backups` (v4.0.0-beta.428 has no such route). */
+export const BACKUP_API_SINCE = '4.0.0-beta.429';
+
+/**
+ * A Coolify timestamp in milliseconds: ISO 8601 (`…T…Z`, `…+00:00`), or the raw database form
+ * `YYYY-MM-DD HH:MM:SS` that columns without a datetime cast come out as (stored in UTC).
+ */
+export function parseCoolifyTime(text: string | undefined | null): number | undefined {
+  if (!text) return undefined;
+  const raw = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)$/.exec(text.trim());
+  const ms = Date.parse(raw ? `${raw[1]}T${raw[2]}Z` : text);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** The client the configuration describes; per-call deadline = the probe deadline. */
@@ -215,152 +376,7 @@ export function deploymentFailure(deploymentUuid: string, status: string, appUui
   return new SentinelError('coolify_deploy_failed', `Coolify deployment "${deploymentUuid}"${of} ${how}: see its logs in Coolify`);
 }
 
-export interface CoolifyDriverDeps {
-  fetchImpl?: CoolifyFetch;
-}
-
-/**
- * How far Coolify's clock may run behind ours before a deployment it created for us looks older
- * than the check: small against a deploy, which takes minutes.
- */
-export const CLOCK_SKEW_MARGIN_MS = 60_000;
-/** Newest deployments read to find ours in Coolify's record (≤ v4.1 sends each one's full logs: keep it small). */
-const RECORD_PAGE = 5;
-
-/**
- * The `coolify` redeploy driver: deploy, poll the deployment until it ends, within
- * config.coolify.deployTimeoutMs, then confirm in Coolify's own record (the application's deployment
- * list) that it is a deployment created after the redeploy started which finished: only that is
- * evidence of a new instance. Transient read errors are retried until that deadline; auth,
- * permission and not-found errors end the wait at once. The deploy POST itself is never retried.
- */
-export function coolifyDriver(config: Config, deps: CoolifyDriverDeps = {}): RedeployDriver {
-  const { appUuid, deployTimeoutMs, pollIntervalMs } = config.coolify;
-  if (!appUuid) throw new SentinelError('config_invalid', 'the coolify redeploy driver needs SENTINEL_COOLIFY_APP_UUID');
-  return {
-    name: 'coolify',
-    async redeploy(signal) {
-      const startedAtMs = Date.now();
-      const client = coolifyClientFromConfig(config, deps.fetchImpl);
-      const deadline = AbortSignal.timeout(deployTimeoutMs);
-      const within = AbortSignal.any([signal, deadline]);
-      let deploymentId: string | undefined;
-      let lastStatus = 'not queued yet';
-      let lastError = '';
-      /** Reads until Coolify answers: transient errors are retried until the deadline. */
-      const untilAnswered = async <T>(read: () => Promise<T>): Promise<T> => {
-        for (;;) {
-          try {
-            const value = await read();
-            lastError = '';
-            return value;
-          } catch (error) {
-            if (!(error instanceof CoolifyError) || !error.transient) throw error;
-            lastError = `; last poll: ${error.message}`;
-          }
-          await sleep(pollIntervalMs, undefined, { signal: within });
-        }
-      };
-      try {
-        const queued = await client.deploy(appUuid, within);
-        deploymentId = queued.deployment_uuid;
-        lastStatus = 'queued';
-        for (;;) {
-          let deployment: CoolifyDeployment;
-          try {
-            deployment = await untilAnswered(() => client.getDeployment(queued.deployment_uuid, within));
-          } catch (error) {
-            if (error instanceof CoolifyError && error.code === 'coolify_not_found') return notCreated(queued, appUuid);
-            throw error;
-          }
-          lastStatus = deployment.status;
-          if (isTerminalDeploymentStatus(deployment.status)) {
-            const record = await untilAnswered(() => client.listAppDeployments(appUuid, { skip: 0, take: RECORD_PAGE }, within));
-            return await outcomeOf(client, appUuid, deployment, record.deployments, startedAtMs, within);
-          }
-          await sleep(pollIntervalMs, undefined, { signal: within });
-        }
-      } catch (error) {
-        // Our deadline, or the caller's own timeout signal: either way the deployment outlived its wait.
-        const callerTimedOut = signal.aborted && (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError';
-        if (deadline.aborted || callerTimedOut) {
-          const which = deploymentId ? `deployment "${deploymentId}" of application "${appUuid}"` : `the deploy request for application "${appUuid}"`;
-          const limit = deadline.aborted ? `within ${deployTimeoutMs} ms` : "before the caller's deadline";
-          throw new CoolifyError('coolify_timeout', `Coolify ${which} did not finish ${limit} (last status: ${lastStatus}${lastError})`);
-        }
-        if (signal.aborted) throw signal.reason;
-        throw error;
-      } finally {
-        await client.close();
-      }
-    },
-  };
-}
-
-/**
- * Coolify handed back a deployment uuid it has no record of. Since v4.0.0-beta.408 a deploy of a
- * commit that already has a queued or running deployment answers 200 "Deployment already queued for
- * this commit." with a freshly made uuid it never stores: nothing new was queued.
- */
-function notCreated(queued: QueuedDeployment, appUuid: string): RedeployOutcome {
-  const said = queued.message ? ` ("${queued.message}")` : '';
-  return {
-    ok: true,
-    deploymentId: queued.deployment_uuid,
-    status: 'not queued',
-    ...(queued.message ? { message: queued.message } : {}),
-    evidence: {
-      kind: 'none',
-      checked: true,
-      deploymentId: queued.deployment_uuid,
-      detail: `Coolify answered the deploy of application "${appUuid}" with deployment "${queued.deployment_uuid}"${said} but has no such deployment (404): it queued nothing new`,
-    },
-  };
-}
-
-async function outcomeOf(
-  client: CoolifyClient,
-  appUuid: string,
-  deployment: CoolifyDeployment,
-  record: readonly CoolifyDeployment[],
-  startedAtMs: number,
-  signal: AbortSignal,
-): Promise<RedeployOutcome> {
-  let applicationStatus: string | undefined;
-  try {
-    // Coolify refreshes the application status on a timer, so it may lag; it is context, not a verdict.
-    applicationStatus = (await client.getApplication(appUuid, signal)).status;
-  } catch (error) {
-    if (signal.aborted) throw error;
-  }
-  const id = deployment.deployment_uuid;
-  const base = { deploymentId: id, status: deployment.status, ...(applicationStatus ? { applicationStatus } : {}) };
-  const listed = record.find((d) => d.deployment_uuid === id);
-  const createdAt = listed?.created_at ?? deployment.created_at;
-  const createdMs = createdAt ? Date.parse(createdAt) : Number.NaN;
-  const notEvidence = (detail: string) => ({ kind: 'none' as const, checked: true, deploymentId: id, ...(createdAt ? { deploymentCreatedAt: createdAt } : {}), detail });
-  if (Number.isFinite(createdMs) && createdMs < startedAtMs - CLOCK_SKEW_MARGIN_MS) {
-    // An answer with a deployment that existed before we asked: whatever it did, it is not our redeploy.
-    return {
-      ...base,
-      ok: true,
-      evidence: notEvidence(`Coolify answered the deploy with deployment "${id}", created ${createdAt}, before this redeploy started (${new Date(startedAtMs).toISOString()}): an existing deployment, not a new one`),
-    };
-  }
-  if (deployment.status !== 'finished') {
-    return { ...base, ok: false, message: deploymentFailure(id, deployment.status, appUuid).message, evidence: notEvidence(`deployment "${id}" ended ${deployment.status}`) };
-  }
-  if (!listed) return { ...base, ok: true, evidence: notEvidence(`Coolify's deployment list of application "${appUuid}" does not show deployment "${id}"`) };
-  if (listed.status !== 'finished') return { ...base, ok: true, evidence: notEvidence(`Coolify's deployment list shows deployment "${id}" as "${listed.status}", not finished`) };
-  if (!Number.isFinite(createdMs)) return { ...base, ok: true, evidence: notEvidence(`Coolify's record of deployment "${id}" has no readable created_at`) };
-  return {
-    ...base,
-    ok: true,
-    evidence: { kind: 'coolify-deployment', checked: true, deploymentId: id, deploymentCreatedAt: createdAt!, detail: `Coolify lists deployment "${id}", created ${createdAt}, as finished` },
-  };
-}
-
-function statusError(status: number, call: string, subject: Subject, said: string | undefined, response: CoolifyResponse, redact: Redactor): CoolifyError {
+function statusError(status: number, call: string, subject: Subject, said: string | undefined, response: CoolifyResponse, redact: Redactor, catchAll: boolean): CoolifyError {
   const quoted = said ? ` "${said}"` : '';
   const opts = { httpStatus: status };
   switch (status) {
@@ -374,16 +390,17 @@ function statusError(status: number, call: string, subject: Subject, said: strin
         return new CoolifyError('coolify_forbidden', `Coolify refused this client's address (403${quoted}): add it to the API allowlist in Coolify under Settings → Advanced`, opts);
       }
       const ability = said?.match(/Missing required permissions?:\s*([\w:,\s-]+)/i)?.[1]?.trim() ?? subject.ability;
-      return new CoolifyError(
-        'coolify_forbidden',
-        `Coolify token lacks the "${ability}" ability (403${quoted}) for ${call}: SENTINEL_COOLIFY_TOKEN needs read + deploy (or root)`,
-        opts,
-      );
+      const needs = subject.ability === 'read' ? 'the read permission (read + deploy for the redeploy check), or root' : 'read + deploy (or root)';
+      return new CoolifyError('coolify_forbidden', `Coolify token lacks the "${ability}" ability (403${quoted}) for ${call}: SENTINEL_COOLIFY_TOKEN needs ${needs}`, opts);
     }
     case 404:
-      return subject.kind === 'application'
-        ? new CoolifyError('coolify_not_found', `Coolify has no application with uuid "${subject.uuid}" (404${quoted}): check SENTINEL_COOLIFY_APP_UUID`, opts)
-        : new CoolifyError('coolify_not_found', `Coolify has no deployment with uuid "${subject.uuid}" (404${quoted})`, opts);
+      // Coolify's catch-all route (`{"message":"Not found.","docs":…}`) answers a path it does not know:
+      // the endpoint is missing (an older Coolify), not the resource.
+      if (catchAll) return new CoolifyError('coolify_endpoint_missing', `Coolify does not know ${call} (404${quoted}): it is older than this API`, opts);
+      if (subject.kind === 'application') {
+        return new CoolifyError('coolify_not_found', `Coolify has no application with uuid "${subject.uuid}" (404${quoted}): check SENTINEL_COOLIFY_APP_UUID`, opts);
+      }
+      return new CoolifyError('coolify_not_found', `Coolify has no ${subject.kind} with uuid "${subject.uuid}" (404${quoted})`, opts);
     case 405:
       return new CoolifyError('coolify_method', `Coolify does not accept ${call} (405${quoted}): check that SENTINEL_COOLIFY_URL is Coolify's own base URL`, opts);
     case 429: {
@@ -458,6 +475,61 @@ function coolifyMessage(body: string, redact: Redactor): string | undefined {
     text = body.trim().startsWith('<') ? undefined : body;
   }
   return text ? oneLine(redact(text)).slice(0, 200) || undefined : undefined;
+}
+
+/** The catch-all answer of an unknown `/api/*` path (it carries a `docs` link; a missing resource does not). */
+function isCatchAllNotFound(body: string): boolean {
+  try {
+    const json: unknown = JSON.parse(body);
+    return isRecord(json) && typeof json.docs === 'string';
+  } catch {
+    return false;
+  }
+}
+
+function numberOf(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value);
+  return undefined;
+}
+
+function asExecution(value: unknown): CoolifyBackupExecution | undefined {
+  if (!isRecord(value) || typeof value.status !== 'string') return undefined;
+  const text = (key: string) => (typeof value[key] === 'string' ? (value[key] as string) : undefined);
+  const size = numberOf(value.size);
+  const out: CoolifyBackupExecution = { status: value.status };
+  if (text('uuid')) out.uuid = text('uuid')!;
+  if (text('message') !== undefined) out.message = text('message')!;
+  if (size !== undefined) out.size = size;
+  if (text('finished_at')) out.finishedAt = text('finished_at')!;
+  if (text('created_at')) out.createdAt = text('created_at')!;
+  if (typeof value.s3_uploaded === 'boolean' || value.s3_uploaded === null) out.s3Uploaded = value.s3_uploaded;
+  return out;
+}
+
+function asScheduledBackup(value: unknown, call: string): CoolifyScheduledBackup {
+  if (!isRecord(value) || typeof value.uuid !== 'string' || typeof value.frequency !== 'string') {
+    throw shapeError(call, 'a scheduled backup needs uuid and frequency');
+  }
+  // Booleans arrive as true/false, or 1/0 from older builds' raw columns.
+  const bool = (key: string) => value[key] === true || value[key] === 1;
+  const retention = (where: 'locally' | 's3'): CoolifyBackupRetention => ({
+    amount: numberOf(value[`database_backup_retention_amount_${where}`]) ?? 0,
+    days: numberOf(value[`database_backup_retention_days_${where}`]) ?? 0,
+    maxStorageGb: numberOf(value[`database_backup_retention_max_storage_${where}`]) ?? 0,
+  });
+  const executions = (Array.isArray(value.executions) ? value.executions : []).map(asExecution).filter((e): e is CoolifyBackupExecution => e !== undefined);
+  return {
+    uuid: value.uuid,
+    enabled: bool('enabled'),
+    frequency: value.frequency,
+    saveS3: bool('save_s3'),
+    disableLocalBackup: bool('disable_local_backup'),
+    local: retention('locally'),
+    s3: retention('s3'),
+    ...(typeof value.created_at === 'string' ? { createdAt: value.created_at } : {}),
+    executions,
+  };
 }
 
 function asDeployment(value: unknown, call: string): CoolifyDeployment {

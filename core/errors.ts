@@ -12,6 +12,7 @@ export type SentinelErrorCode =
   | 'coolify_unauthorized'
   | 'coolify_forbidden'
   | 'coolify_not_found'
+  | 'coolify_endpoint_missing'
   | 'coolify_method'
   | 'coolify_unreachable'
   | 'coolify_bad_response'

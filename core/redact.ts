@@ -12,6 +12,8 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/(bearer\s+)[A-Za-z0-9._~+/|=-]{6,}/gi, `$1${REDACTED}`],
   // Better Auth cookies (any prefix) and their values
   [/((?:__Secure-)?better-auth\.(?:session_token|session_data|state|dont_remember|account_data)=)[^;\s"',]+/g, `$1${REDACTED}`],
+  // password=… in a libpq conninfo or an environment assignment (PGPASSWORD=…), as dump and error output may show it
+  [/\b((?:PG)?PASSWORD=)("[^"]*"|'[^']*'|[^\s,;&'"[][^\s,;&'"]*)/gi, `$1${REDACTED}`],
   // JSON-ish "password": "...", "token": "..."
   [/("(?:password|token|accessToken|refreshToken|idToken|access_token|refresh_token|id_token|code_verifier|session_token)"\s*:\s*")[^"]*"/gi, `$1${REDACTED}"`],
 ];

@@ -11,7 +11,8 @@ import { createCertificateAuthority, issueLeafCertificate } from '../fixtures/st
 import { configSchema } from './config.ts';
 import { SentinelError } from './errors.ts';
 import { fingerprint } from './instance-signal.ts';
-import { commandDriver, createRedeployDriver, groupAlive, judgeRedeploy, judgeRedeployError, type CommandDriverOptions, type RedeployOutcome } from './redeploy.ts';
+import type { RedeployOutcome } from './redeploy-driver.ts';
+import { commandDriver, createRedeployDriver, groupAlive, judgeRedeploy, judgeRedeployError, type CommandDriverOptions } from './redeploy.ts';
 
 let dir: string;
 let servers: Server[];

@@ -10,45 +10,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from './config.ts';
 import { SentinelError } from './errors.ts';
-import { createInstanceSignalReader, InstanceSignalError, type InstanceSignalOptions, type InstanceSignalReader, type InstanceSignalSource } from './instance-signal.ts';
+import { coolifyDriver } from './coolify-redeploy.ts';
+import { createInstanceSignalReader, InstanceSignalError, type InstanceSignalOptions, type InstanceSignalReader } from './instance-signal.ts';
 import { createRedactor } from './redact.ts';
-
-/** What showed that a new app instance serves after the redeploy. */
-export interface InstanceEvidence {
-  /** Coolify's record of a fresh deployment that finished, a changed instance signal, or nothing */
-  kind: 'coolify-deployment' | 'instance-signal' | 'none';
-  /** false only for a bare command: no instance signal configured, so nothing was looked at */
-  checked: boolean;
-  /** one line: what was verified, or what was looked at and not found */
-  detail: string;
-  deploymentId?: string;
-  /** the deployment's `created_at` as Coolify gave it */
-  deploymentCreatedAt?: string;
-  signalSource?: InstanceSignalSource;
-  /** fingerprints (core/instance-signal.ts), never the raw values */
-  signalBefore?: string;
-  signalAfter?: string;
-}
-
-export interface RedeployOutcome {
-  /** false when the platform or the command reported a failure */
-  ok: boolean;
-  /** Coolify deployment uuid, when the driver has one */
-  deploymentId?: string;
-  /** terminal status as the platform names it (`finished`, `failed`, `cancelled-by-user`, `exit 0`) */
-  status: string;
-  /** the platform's view of the app afterwards (Coolify `running:healthy` …); context, not a verdict */
-  applicationStatus?: string;
-  /** one line, redacted */
-  message?: string;
-  evidence: InstanceEvidence;
-}
-
-export interface RedeployDriver {
-  readonly name: 'coolify' | 'command';
-  /** Starts a redeploy and resolves when the platform says it is over; rejects only on the signal or a driver error. */
-  redeploy(signal: AbortSignal): Promise<RedeployOutcome>;
-}
+import type { RedeployDriver, RedeployOutcome } from './redeploy-driver.ts';
 
 /** How long after the platform calls a redeploy done the new instance may take to answer (the spec waits as long). */
 export function settleWindowMs(config: Pick<Config, 'timeouts' | 'redeploy'>): number {
@@ -349,7 +314,6 @@ export async function createRedeployDriver(config: Config): Promise<RedeployDriv
   if (driver === 'command') return commandDriverFromConfig(config);
   if (driver === 'coolify') {
     if (!coolifyReady) throw new SentinelError('config_invalid', 'the coolify redeploy driver needs SENTINEL_COOLIFY_URL, SENTINEL_COOLIFY_TOKEN and SENTINEL_COOLIFY_APP_UUID');
-    const { coolifyDriver } = await import('./coolify.ts');
     return coolifyDriver(config);
   }
   throw new SentinelError('config_invalid', 'no redeploy driver: set the SENTINEL_COOLIFY_* variables or SENTINEL_REDEPLOY_COMMAND');

@@ -3,7 +3,16 @@
  * and metrics all speak this shape; nothing else crosses a layer boundary.
  */
 
-export const PROBE_CHECK_IDS = ['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db'] as const;
+export const PROBE_CHECK_IDS = [
+  'tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db',
+  // Coolify's view of the deployment: resource status, the last deployment, the database backups
+  'coolify-resources',
+  'backups',
+  'idp-token',
+  'idp-health',
+  // closed ports, http→https redirects, HSTS on the public hosts
+  'exposure',
+] as const;
 export const BROWSER_CHECK_IDS = ['e2e-login', 'e2e-admin-crud', 'e2e-sign-out', 'e2e-session-redeploy'] as const;
 export const CHECK_IDS = [...PROBE_CHECK_IDS, ...BROWSER_CHECK_IDS] as const;
 
@@ -34,6 +43,10 @@ export const REASONS = [
   'http_status', 'bad_response',
   // oidc
   'issuer_mismatch', 'endpoint_mismatch', 'pkce_unsupported', 'scope_unsupported', 'jwks_empty', 'jwks_unusable',
+  // idp-token: a machine user's token, verified as every other client of the IdP verifies it
+  'token_grant_refused', 'token_not_jwt', 'jwks_mismatch', 'token_issuer_mismatch', 'token_audience_mismatch', 'clock_skew', 'token_rejected',
+  // idp-health: Zitadel's readiness and the Login V2 container's
+  'idp_not_ready', 'login_not_ready',
   // login v2 redirect / sign-in
   'login_v1', 'login_wrong_host', 'login_page_error', 'authorize_mismatch', 'redirect_uri_mismatch', 'sign_in_error',
   'rate_limited', 'idp_error',
@@ -44,9 +57,23 @@ export const REASONS = [
   // database
   'db_auth', 'db_unreachable', 'db_query', 'db_schema', 'migration_pending', 'migration_edited', 'migration_unknown',
   'migration_journal',
+  // exposure: a port that must be closed accepts connections; plain http served without a redirect to https
+  'port_exposed', 'http_not_redirected',
+  // exposure: no Strict-Transport-Security (or a short max-age) on an https response, when configured to fail
+  'hsts_missing',
+  // e2e-login: a session cookie over https without Secure or HttpOnly, as the browser stored it
+  'cookie_insecure',
   // browser flows
   'assertion', 'session_lost', 'session_not_revoked', 'idp_disrupted', 'downtime_budget', 'redeploy_failed',
   'instance_unchanged', 'cleanup_failed',
+  // Coolify resources and deployments
+  'resource_down', 'resource_unhealthy', 'resource_missing', 'deploy_failed',
+  // the Coolify API refuses the token (401, a missing ability, the API disabled)
+  'coolify_auth',
+  // database backups in Coolify
+  'backup_missing', 'backup_disabled', 'backup_schedule', 'backup_retention', 'backup_failed', 'backup_stale',
+  // the target's software is older than the API the check needs
+  'not_supported',
   // skips
   'not_configured', 'not_permitted', 'not_selected', 'dependency_failed',
   // anything the classifier cannot place
@@ -63,6 +90,10 @@ export const WARNINGS = [
   'tls_expiry_soon',
   // a redeploy command exited 0 but nothing showed that a new instance serves (no instance signal configured)
   'redeploy_unverified',
+  // a Coolify resource runs without a health check (`running:unknown`): Coolify cannot tell healthy from broken
+  'resource_health_unknown',
+  // an https response without Strict-Transport-Security, or with a max-age below the minimum (the default: a warning)
+  'hsts_missing',
 ] as const;
 export type Warning = (typeof WARNINGS)[number];
 

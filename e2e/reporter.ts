@@ -8,10 +8,10 @@
  * the run depends on). At exit (after the HTML report is written) the reports folder is scrubbed of
  * secrets once more.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
-import type { Config } from '../core/config.ts';
+import { internalVariables, type Config } from '../core/config.ts';
 import type { Redactor } from '../core/redact.ts';
 import { safeTarget } from '../core/redact.ts';
 import { networkFailureIn } from '../core/network-errors.ts';
@@ -19,6 +19,7 @@ import { BROWSER_CHECK_IDS, isReason, isWarning, type BrowserCheckId, type Check
 import { CHECK_ANNOTATION, OBSERVATIONS_ATTACHMENT, REASON_ANNOTATION, SETUP_ANNOTATION, SIGN_IN_WAIT_ANNOTATION, WARNING_ANNOTATION } from './support/check.ts';
 import { loadSentinelConfig, reportsDirOf } from './support/config.ts';
 import { runRedactor, scrubRunReports } from './support/redaction.ts';
+import { PROGRESS_PREFIX } from './support/progress.ts';
 import { UNRECORDED_ANNOTATION } from './support/secrets.ts';
 
 export const E2E_RESULTS_FILE = 'e2e-results.json';
@@ -94,6 +95,18 @@ export function signInWaitOf(test: TestCase, result: TestResult | undefined): nu
   return annotations.filter((a) => a.type === SIGN_IN_WAIT_ANNOTATION).reduce((sum, a) => sum + (Number(a.description) || 0), 0);
 }
 
+const EVENTS_FD = internalVariables(process.env).eventsFd;
+
+/** One JSON line to the runner, when it listens (a bare `npx playwright test` has no such channel). */
+function sendEvent(event: { result: CheckResult } | { step: { who: string; line: string } }): void {
+  if (EVENTS_FD === undefined) return;
+  try {
+    writeSync(EVENTS_FD, `${JSON.stringify(event)}\n`);
+  } catch {
+    // the runner reads the results file at the end anyway; a lost live line only delays the news
+  }
+}
+
 export default class SentinelReporter implements Reporter {
   private root: Suite | undefined;
   private sentinel: Config | undefined;
@@ -106,6 +119,23 @@ export default class SentinelReporter implements Reporter {
   onBegin(_config: FullConfig, suite: Suite): void {
     this.root = suite;
     this.sentinel = loadSentinelConfig();
+  }
+
+  /** A check's result the moment its last attempt ends (the runner prints it at once). */
+  onTestEnd(test: TestCase, result: TestResult): void {
+    const id = checkIdOf(test);
+    if (!id || !this.sentinel) return;
+    const final = result.status === 'passed' || result.status === 'skipped' || result.retry >= test.retries;
+    if (final) sendEvent({ result: this.resultOf(test, id) });
+  }
+
+  /** Step lines a check prints while it waits (e2e/support/progress.ts), for the runner to show. */
+  onStdOut(chunk: string | Buffer, test?: TestCase): void {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line.startsWith(PROGRESS_PREFIX)) continue;
+      const who = test ? (checkIdOf(test) ?? test.annotations.find((a) => a.type === SETUP_ANNOTATION)?.description ?? 'setup') : 'setup';
+      sendEvent({ step: { who, line: this.redact(line.slice(PROGRESS_PREFIX.length)) } });
+    }
   }
 
   private get redact(): Redactor {

@@ -46,7 +46,7 @@ export const appHealthProbe: ProbeFn = async (config, ctx) => {
       assertions.check('GET / title', home.body.includes(HOME_TITLE), home.contentType.split(';')[0] || '(no content-type)', `HTML with ${HOME_TITLE}`, 'bad_response');
       const ok = await timedGet(http, `${config.appUrl}/api/auth/ok`);
       observations.okStatusCode = ok.status;
-      // Better Auth limits /api/auth/* per IP (100 per 10 s in production): a 429 is its limiter, not a broken app.
+      // Better Auth limits each /api/auth path per IP (100 per 10 s in production, docs/target-contract.md §5.1): a 429 is its limiter, not a broken app.
       assertions.equal('GET /api/auth/ok status', ok.status, 200, ok.status === 429 ? 'rate_limited' : 'http_status');
       assertions.check('GET /api/auth/ok body', isOkBody(ok.body), ok.body.slice(0, 80), '{"ok":true}', 'bad_response');
       observations.timings = {

@@ -4,6 +4,7 @@
  * one-line message. Socket and TLS codes are judged by core/network-errors.ts, the rule the browser
  * checks use for Chromium's net errors too. Messages never carry raw URLs with credentials; the runner redacts them again.
  */
+import { SentinelError } from '../core/errors.ts';
 import { transportReasonForCode } from '../core/network-errors.ts';
 import type { Reason } from '../core/result.ts';
 
@@ -114,6 +115,7 @@ export type ClassifyScope = 'http' | 'db' | 'tls';
  */
 export function classify(error: unknown, scope: ClassifyScope = 'http'): Classified {
   if (error instanceof ProbeFailure) return { reason: error.reason, message: oneLine(error.message) };
+  if (error instanceof SentinelError && error.code.startsWith('coolify_')) return { reason: coolifyReason(error, scope), message: oneLine(error.message) };
   const links = chain(error);
   const top = links[0];
   for (const e of links) {
@@ -151,4 +153,33 @@ function describe(top: ErrorLike | undefined, cause: ErrorLike | undefined, code
   const inner = messageOf(cause);
   const text = top === cause || outer === inner ? inner : `${outer}: ${inner}`;
   return code && !text.includes(code) ? `${text} (${code})` : text;
+}
+
+/**
+ * core/coolify.ts's closed codes. Its messages already say what to fix (and never carry the token);
+ * only the reason is decided here.
+ */
+function coolifyReason(error: SentinelError, scope: ClassifyScope): Reason {
+  switch (error.code) {
+    case 'coolify_unauthorized':
+    case 'coolify_forbidden':
+      return 'coolify_auth';
+    case 'coolify_not_found':
+      return 'resource_missing';
+    case 'coolify_endpoint_missing':
+      return 'not_supported';
+    case 'coolify_timeout':
+      return 'timeout';
+    case 'coolify_deploy_failed':
+      return 'deploy_failed';
+    case 'coolify_unreachable': {
+      // The cause keeps the socket or TLS code (ECONNREFUSED, ENOTFOUND, a certificate error).
+      const transport = error.cause ? classify(error.cause, scope).reason : 'unexpected';
+      return transport === 'unexpected' || transport === 'timeout' ? 'connect_refused' : transport;
+    }
+    default: {
+      const status = (error as { httpStatus?: unknown }).httpStatus;
+      return typeof status === 'number' && (status >= 500 || status === 429) ? 'http_status' : 'bad_response';
+    }
+  }
 }

@@ -4,15 +4,17 @@
  * Zitadel's Login V2 location, then that the login page answers 200.
  *
  * Cost: this makes ONE `POST /api/auth/sign-in/social`, which Better Auth rate-limits to 3 per 10 s
- * per IP in production and which writes one `verifications` row (expires in 10 min). A 429 (the
- * sign-ins of a run just before, another operator) is waited out for the time the app states when
- * that fits the probe's deadline, then asked again; the wait is reported as `signInWaitMs`. The
+ * per IP in production and which writes one `verifications` row (expires in 10 min). It first claims a
+ * slot in the suite's sign-in record (core/sign-in-record.ts); a 429 all the same (another machine, an
+ * operator) is waited out for the time the app states when that fits the probe's deadline, then asked
+ * again; the waits are reported as `signInWaitMs`. The
  * state and code_challenge values never reach the output: only their presence and length are asserted.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../core/config.ts';
 import type { LoginUi } from '../core/observations.ts';
 import { retryAfterMs } from '../core/sign-in-limit.ts';
+import { SignInSlotTimeout, claimSignInSlot } from '../core/sign-in-record.ts';
 import { authorizeUrlRules, expectedRedirectUri, judgeLoginRedirect } from '../core/sign-in-rules.ts';
 import { Assertions } from './assertions.ts';
 import { ProbeFailure } from './errors.ts';
@@ -37,6 +39,13 @@ async function postSignIn(config: Config, http: ProbeHttp) {
 /** Start sign-in, waiting out a 429 for the time the app states while the deadline allows; returns the authorize URL. */
 async function startSignIn(config: Config, ctx: ProbeContext, http: ProbeHttp, observations: Record<string, unknown>): Promise<URL> {
   let waitedMs = 0;
+  // The suite's own sign-ins on this machine (a run's browser flows, the monitor's) first, from the shared record.
+  try {
+    waitedMs += await claimSignInSlot(config.appUrl, { timeoutMs: Math.max(0, (ctx.remainingMs?.() ?? 0) - AFTER_WAIT_BUDGET_MS), signal: ctx.signal });
+  } catch (error) {
+    if (error instanceof SignInSlotTimeout) throw new ProbeFailure('rate_limited', `sign-in: ${error.message}, beyond the probe's deadline`);
+    throw error;
+  }
   let { response, text } = await postSignIn(config, http);
   while (response.status === 429) {
     const waitMs = retryAfterMs((name) => response.headers.get(name));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REDACTED } from '../core/redact.ts';
+import { PROBE_CHECK_IDS } from '../core/result.ts';
 import { outcome } from './outcome.ts';
 import { probeTarget, defaultTlsHosts } from './targets.ts';
 import { runProbes, runWithDeadline } from './run.ts';
@@ -83,7 +84,7 @@ describe('runProbes', () => {
 
 describe('registry and targets', () => {
   it('has one probe per probe check id', () => {
-    expect(Object.keys(probes).sort()).toEqual(['app-health', 'db', 'login-v2-redirect', 'oidc-discovery', 'tls']);
+    expect(Object.keys(probes).sort()).toEqual([...PROBE_CHECK_IDS].sort());
   });
 
   it('defaults the TLS hosts to the app, IdP and Coolify https hosts', () => {

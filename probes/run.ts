@@ -3,9 +3,9 @@
  * the redaction, so each probe stays a plain function of its protocol. `runProbe` never throws and
  * never outlives its deadline — a probe that ignores its signal still yields failed/timeout on time.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { collectSecrets, type Config } from '../core/config.ts';
-import { createRedactor } from '../core/redact.ts';
+import { createRedactor, type Redactor } from '../core/redact.ts';
 import type { CheckResult, ProbeCheckId } from '../core/result.ts';
 import { classify } from './errors.ts';
 import { probes } from './registry.ts';
@@ -23,9 +23,28 @@ export interface RunProbesOptions extends RunProbeOptions {
   concurrency?: number;
 }
 
+/** The CA file, read again only when it changed (a stat per probe instead of a read). */
+const caFiles = new Map<string, { mtimeMs: number; text: string }>();
 async function readCaCerts(config: Config): Promise<string | undefined> {
-  if (!config.tls.caCertPath) return undefined;
-  return readFile(config.tls.caCertPath, 'utf8');
+  const file = config.tls.caCertPath;
+  if (!file) return undefined;
+  const { mtimeMs } = await stat(file);
+  const known = caFiles.get(file);
+  if (known?.mtimeMs === mtimeMs) return known.text;
+  const text = await readFile(file, 'utf8');
+  caFiles.set(file, { mtimeMs, text });
+  return text;
+}
+
+/** One redactor per configuration: its secrets do not change while the configuration lives. */
+const redactors = new WeakMap<Config, Redactor>();
+function redactorFor(config: Config): Redactor {
+  let redact = redactors.get(config);
+  if (!redact) {
+    redact = createRedactor(collectSecrets(config));
+    redactors.set(config, redact);
+  }
+  return redact;
 }
 
 export function runProbe(id: ProbeCheckId, config: Config, options: RunProbeOptions = {}): Promise<CheckResult> {
@@ -38,7 +57,7 @@ export async function runWithDeadline(id: ProbeCheckId, probe: ProbeFn, config: 
   const timeoutMs = options.timeoutMs ?? config.timeouts.probeMs;
   const startedAt = now();
   const started = performance.now();
-  const redact = createRedactor(collectSecrets(config));
+  const redact = redactorFor(config);
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   // The deadline aborts the probe's signal and, independently, settles the race below.

@@ -15,6 +15,7 @@ import { connect, type DetailedPeerCertificate, type TLSSocket } from 'node:tls'
 import { handshakeTimeoutMs } from '../core/config.ts';
 import type { TlsHostObservation } from '../core/observations.ts';
 import type { Reason, Warning } from '../core/result.ts';
+import { mapLimited } from './concurrency.ts';
 import { classify } from './errors.ts';
 import { outcome } from './outcome.ts';
 import { defaultTlsHosts } from './targets.ts';
@@ -185,20 +186,6 @@ async function judgeHost(target: string, limits: HostLimits, ctx: ProbeContext):
 
 /** Handshakes in flight at once: many hosts must not open as many sockets (and abort listeners) at once. */
 const MAX_PARALLEL_HANDSHAKES = 8;
-
-/** `fn` over `items` with at most `limit` running at once; results in the order of `items`. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
-}
 
 export const tlsProbe: ProbeFn = async (config, ctx) => {
   const hosts = config.tls.hosts ?? defaultTlsHosts(config);

@@ -13,8 +13,9 @@ const SECRETS = {
   SENTINEL_DATABASE_URL: 'postgresql://gadgetbot:dbpw-Kx91-SECRET@db.internal:5432/gadgetbot',
   SENTINEL_COOLIFY_TOKEN: '7|coolify-tok-SECRET-5521',
   SENTINEL_MONITOR_TOKEN: 'mon-tok-SECRET-8812',
+  SENTINEL_IDP_TOKEN_CLIENT_SECRET: 'svc-sec-SECRET-6604',
 };
-const SECRET_FRAGMENTS = ['pw-Zq8-SECRET-7731', 'pw2-Lm4-SECRET-0042', 'dbpw-Kx91-SECRET', 'coolify-tok-SECRET-5521', 'mon-tok-SECRET-8812', 'dbpw-Wq7-SECRET-3390'];
+const SECRET_FRAGMENTS = ['pw-Zq8-SECRET-7731', 'pw2-Lm4-SECRET-0042', 'dbpw-Kx91-SECRET', 'coolify-tok-SECRET-5521', 'mon-tok-SECRET-8812', 'dbpw-Wq7-SECRET-3390', 'svc-sec-SECRET-6604'];
 
 const VALID_ENV = {
   SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net',
@@ -23,6 +24,7 @@ const VALID_ENV = {
   SENTINEL_USER_2: 'sentinel-e2e-2@vellandi.net',
   SENTINEL_COOLIFY_URL: 'https://gadgetbot-coolify.vellandi.net',
   SENTINEL_COOLIFY_APP_UUID: 'gadgetbot-app-uuid',
+  SENTINEL_IDP_TOKEN_CLIENT_ID: 'sentinel-token-probe',
   ...SECRETS,
 };
 
@@ -85,7 +87,8 @@ describe('sentinel check-config on invalid configurations', () => {
 describe('sentinel check-config on valid configurations', () => {
   test('the production example (secrets from the environment) is valid; secrets are masked; skips are explained', async () => {
     const { SENTINEL_PASSWORD_2: _second, ...secrets } = SECRETS;
-    const run = await runCli(['check-config'], { ...secrets, SENTINEL_CONFIG: join(REPO, 'fixtures/config/example.json'), SENTINEL_COOLIFY_APP_UUID: 'gadgetbot-app-uuid' });
+    const uuids = { SENTINEL_COOLIFY_APP_UUID: 'gadgetbot-app-uuid', SENTINEL_COOLIFY_ZITADEL_UUID: 'zitadel-stack-uuid', SENTINEL_COOLIFY_APP_DB_UUID: 'gadgetbot-db-uuid', SENTINEL_COOLIFY_ZITADEL_DB_UUID: 'zitadel-db-uuid' };
+    const run = await runCli(['check-config'], { ...secrets, SENTINEL_CONFIG: join(REPO, 'fixtures/config/example.json'), ...uuids });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
@@ -93,8 +96,12 @@ describe('sentinel check-config on valid configurations', () => {
     expect(lines).toContain('  users.0.password = [set]');
     expect(lines).toContain('  coolify.token = [set]');
     expect(lines).toContain('  databaseUrl = [set]');
+    expect(lines).toContain('  idpToken.clientSecret = [set]');
     expect(lines).toContain('  coolify.url = "https://gadgetbot-coolify.vellandi.net"');
-    expect(lines).toContain('checks enabled for `sentinel run --mode postdeploy`: tls, app-health, oidc-discovery, login-v2-redirect, db, e2e-login, e2e-sign-out');
+    expect(lines).toContain('  coolify.appDbUuid = "gadgetbot-db-uuid"');
+    expect(lines).toContain('  backups.maxAgeHours = 26');
+    expect(lines).toContain('  exposure.closedPorts = [3000,5432,8080]');
+    expect(lines).toContain('checks enabled for `sentinel run --mode postdeploy`: tls, app-health, oidc-discovery, login-v2-redirect, db, coolify-resources, backups, idp-token, idp-health, exposure, e2e-login, e2e-sign-out');
     expect(lines).toContain('  skipped e2e-admin-crud: not_permitted: mutating check: pass --allow-mutations or set SENTINEL_ALLOW_MUTATIONS=true');
     assertNoSecrets(run.stdout);
   });
@@ -102,7 +109,8 @@ describe('sentinel check-config on valid configurations', () => {
   test('no database URL and no users: db and browser checks are skipped with the reason (probe mode is not gated)', async () => {
     const run = await runCli(['check-config'], { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', CI: 'true', SENTINEL_ALLOW_SKIPPED: 'true' });
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('checks enabled for `sentinel run --mode ci`: tls, app-health, oidc-discovery, login-v2-redirect\n');
+    expect(run.stdout).toContain('checks enabled for `sentinel run --mode ci`: tls, app-health, oidc-discovery, login-v2-redirect, idp-health\n');
+    expect(run.stdout).toContain('  skipped idp-token: not_configured: no service user (SENTINEL_IDP_TOKEN_CLIENT_ID and SENTINEL_IDP_TOKEN_CLIENT_SECRET)\n');
     expect(run.stdout).toContain('  skipped db: not_configured: no database URL (SENTINEL_DATABASE_URL)\n');
     expect(run.stdout).toContain('  skipped e2e-login: not_configured: no test user (SENTINEL_USER and SENTINEL_PASSWORD)\n');
     expect(run.stdout).toContain('  databaseUrl = (unset)\n');
@@ -127,23 +135,24 @@ describe('.env.example', () => {
       const index = lines.findIndex((l) => l.startsWith(`${variable}=`));
       expect(lines[index - 1]!.startsWith('# '), `${variable} has a comment`).toBe(true);
     }
-    for (const secret of ['SENTINEL_PASSWORD', 'SENTINEL_PASSWORD_2', 'SENTINEL_DATABASE_URL', 'SENTINEL_COOLIFY_TOKEN', 'SENTINEL_MONITOR_TOKEN', 'SENTINEL_REDEPLOY_COMMAND']) {
+    for (const secret of ['SENTINEL_PASSWORD', 'SENTINEL_PASSWORD_2', 'SENTINEL_DATABASE_URL', 'SENTINEL_COOLIFY_TOKEN', 'SENTINEL_MONITOR_TOKEN', 'SENTINEL_REDEPLOY_COMMAND', 'SENTINEL_IDP_TOKEN_CLIENT_SECRET']) {
       expect(assignments.get(secret)).toBe('');
     }
   });
 });
 
 describe('check-config and the monitor', () => {
-  const TARGET = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', SENTINEL_USER: 'sentinel-e2e@vellandi.net', SENTINEL_PASSWORD: 'pw-Zq8-SECRET-7731', SENTINEL_SKIP: 'db' };
+  const TARGET = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', SENTINEL_USER: 'sentinel-e2e@vellandi.net', SENTINEL_PASSWORD: 'pw-Zq8-SECRET-7731', SENTINEL_SKIP: 'db,coolify-resources,backups,idp-token,exposure' };
 
   test.concurrent('schedules are judged by node-cron itself (names and ranges), and check-config says what the monitor runs and when', async ({ expect }) => {
     const run = await runCli(['check-config'], { ...TARGET, SENTINEL_SCHEDULE_BROWSER: '*/15 8-18 * * MON-FRI', SENTINEL_SCHEDULE_PROBES: '*/30 * * * * *' });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('`sentinel monitor` would run (every group also runs once when it starts):');
-    expect(run.stdout).toMatch(/\n {2}probes tls, app-health, oidc-discovery on "\*\/30 \* \* \* \* \*" \(about every 30 s; next \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)\n/);
+    expect(run.stdout).toMatch(/\n {2}probes tls, app-health, oidc-discovery, idp-health on "\*\/30 \* \* \* \* \*" \(every 30 s; next \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)\n/);
     expect(run.stdout).toContain('  login-v2-redirect on the same schedule, never during a browser flow (it signs in)\n');
-    expect(run.stdout).toMatch(/\n {2}browser flows e2e-login, e2e-sign-out on "\*\/15 8-18 \* \* MON-FRI" \(about every 15 min; next [^)]+\), one at a time\n/);
+    // whatever the time of day: the usual gap, and the longest one (over the weekend)
+    expect(run.stdout).toMatch(/\n {2}browser flows e2e-login, e2e-sign-out on "\*\/15 8-18 \* \* MON-FRI" \(every 15 min, longest gap 6\d(\.\d)? h; next [^)]+\), one at a time\n/);
     expect(run.stdout).toContain('  not run by the monitor: e2e-session-redeploy (not_permitted: disruptive checks never run in monitor mode)\n');
     const bad = await runCli(['check-config'], { ...TARGET, SENTINEL_SCHEDULE_PROBES: '61 * * * *' });
     expect(bad.code).toBe(2);

@@ -8,7 +8,7 @@ import { EMBEDDED_PLACEHOLDERS, ENV_VARS, SECRET_PATHS, loadConfig, rawSecrets, 
 import { createRedactor, type Redactor } from '../core/redact.ts';
 import type { WriteLine } from './reporters/types.ts';
 import { isProbeId, selectChecks, unconfiguredChecks, type RunMode } from './select.ts';
-import { cronIntervalSeconds, nextRun } from './monitor/scheduler.ts';
+import { cronGaps, nextRun } from './monitor/scheduler.ts';
 
 const SECRET_SET = new Set<string>(SECRET_PATHS);
 
@@ -63,7 +63,11 @@ export function monitorPlan(config: Config, now: Date = new Date()): string[] {
   const selection = selectChecks({ mode: 'monitor', config, embedded: false });
   const probes = selection.run.filter(isProbeId);
   const browser = selection.run.filter((id) => !isProbeId(id));
-  const when = (schedule: string) => `"${schedule}" (about every ${formatInterval(cronIntervalSeconds(schedule))}; next ${nextRun(schedule, now)})`;
+  const when = (schedule: string) => {
+    const gaps = cronGaps(schedule);
+    const longest = gaps.longest > gaps.typical ? `, longest gap ${formatInterval(gaps.longest)}` : '';
+    return `"${schedule}" (every ${formatInterval(gaps.typical)}${longest}; next ${nextRun(schedule, now)})`;
+  };
   const lines = ['`sentinel monitor` would run (every group also runs once when it starts):'];
   const plain = probes.filter((id) => id !== 'login-v2-redirect');
   lines.push(`  probes ${plain.join(', ') || '(none)'} on ${when(config.monitor.probeSchedule)}`);
@@ -75,7 +79,9 @@ export function monitorPlan(config: Config, now: Date = new Date()): string[] {
 }
 
 function formatInterval(seconds: number): string {
-  return seconds % 3600 === 0 ? `${seconds / 3600} h` : seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7_200) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 360) / 10} h`;
 }
 
 export interface CheckConfigOptions {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from './test-support/cli.ts';
+import { CHECK_IDS } from '../core/result.ts';
 
 /** A port on 127.0.0.1 that nothing listens on: bound on port 0, then closed. */
 async function closedPort(): Promise<number> {
@@ -35,7 +36,7 @@ describe('sentinel usage', () => {
     [['frobnicate'], 'sentinel: unknown command "frobnicate" (see `sentinel help`)'],
     [['run', '--frob'], 'sentinel: unknown option --frob (see `sentinel help`)'],
     [['run', '--mode', 'nightly'], 'sentinel: unknown mode "nightly" (postdeploy or ci) (see `sentinel help`)'],
-    [['probe', '--check', 'tls,e2e-logn'], 'sentinel: unknown check id "e2e-logn" in --check (known: tls, app-health, oidc-discovery, login-v2-redirect, db, e2e-login, e2e-admin-crud, e2e-sign-out, e2e-session-redeploy) (see `sentinel help`)'],
+    [['probe', '--check', 'tls,e2e-logn'], `sentinel: unknown check id "e2e-logn" in --check (known: ${CHECK_IDS.join(', ')}) (see \`sentinel help\`)`],
     [['check-config', 'extra'], 'sentinel: unexpected argument extra (see `sentinel help`)'],
   ] as const)('%s → one line, exit 2', async ([args, line], { expect }) => {
     const run = await runCli([...args], {});
@@ -82,11 +83,14 @@ describe('sentinel run / probe', () => {
     expect(run.stdout).toContain('✘ oidc-discovery');
     expect(run.stdout).toMatch(/✘ tls .*connect_refused/);
     expect(run.stdout).toContain('- db  skipped  not_configured: no database URL (SENTINEL_DATABASE_URL)');
+    expect(run.stdout).toContain('- exposure  skipped  not_configured: no exposure host (SENTINEL_EXPOSURE_HOSTS: the public hosts whose ports may be checked)');
     expect(run.stdout).toContain('- e2e-login  skipped  not_selected: `sentinel probe` runs probes only');
     const summary = JSON.parse(await readFile(join(reportsDir, 'summary.json'), 'utf8')) as { mode: string; checks: Array<{ id: string; status: string }>; totals: Record<string, number> };
     expect(summary.mode).toBe('probe');
-    expect(summary.checks.filter((c) => c.status === 'failed').map((c) => c.id)).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect']);
-    expect(summary.totals).toEqual({ passed: 0, failed: 4, flaky: 0, skipped: 5 });
+    expect(run.stdout).toContain('- coolify-resources  skipped  not_configured: Coolify is not configured (SENTINEL_COOLIFY_URL, SENTINEL_COOLIFY_TOKEN, SENTINEL_COOLIFY_APP_UUID)');
+    expect(summary.checks.filter((c) => c.status === 'failed').map((c) => c.id)).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'idp-health']);
+    expect(run.stdout).toContain('- idp-token  skipped  not_configured: no service user (SENTINEL_IDP_TOKEN_CLIENT_ID and SENTINEL_IDP_TOKEN_CLIENT_SECRET)');
+    expect(summary.totals).toEqual({ passed: 0, failed: 5, flaky: 0, skipped: 9 });
     expect(run.stdout + (await readFile(join(reportsDir, 'junit.xml'), 'utf8'))).not.toContain('pw-Zq8-SECRET-7731');
   });
 });
@@ -160,15 +164,18 @@ describe('the target is what the configuration names, never a silent stand-in', 
 });
 
 describe('a gate that did not look is not green', () => {
-  const TARGET = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', SENTINEL_USER: 'sentinel-e2e@vellandi.net' };
+  const TARGET = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net', SENTINEL_USER: 'sentinel-e2e@vellandi.net', SENTINEL_EXPOSURE_HOSTS: 'gadgetbot.vellandi.net,auth.vellandi.net' };
 
   test.concurrent('ci mode with a secret missing (no password, no database URL): exit 2, one line per missing piece, nothing run', async ({ expect }) => {
     const reportsDir = join(dir, 'reports-gate');
     const run = await runCli(['run', '--mode', 'ci'], { ...TARGET, SENTINEL_PASSWORD: 'pw-Zq8-SECRET-7731', SENTINEL_REPORTS_DIR: reportsDir }, 30_000);
     expect(run.code).toBe(2);
     expect(oneLine(run.stderr)).toEqual([
-      'sentinel: a ci run cannot vouch for a check that is not configured:',
+      'sentinel: a ci run cannot vouch for 4 checks that are not configured:',
       '- db: no database URL (SENTINEL_DATABASE_URL) — or leave it out on purpose with --skip db (SENTINEL_SKIP), or pass --allow-skipped',
+      '- coolify-resources: Coolify is not configured (SENTINEL_COOLIFY_URL, SENTINEL_COOLIFY_TOKEN, SENTINEL_COOLIFY_APP_UUID) — or leave it out on purpose with --skip coolify-resources (SENTINEL_SKIP), or pass --allow-skipped',
+      '- backups: Coolify is not configured (SENTINEL_COOLIFY_URL, SENTINEL_COOLIFY_TOKEN, SENTINEL_COOLIFY_APP_UUID) and no database uuid (SENTINEL_COOLIFY_APP_DB_UUID, SENTINEL_COOLIFY_ZITADEL_DB_UUID) — or leave it out on purpose with --skip backups (SENTINEL_SKIP), or pass --allow-skipped',
+      '- idp-token: no service user (SENTINEL_IDP_TOKEN_CLIENT_ID and SENTINEL_IDP_TOKEN_CLIENT_SECRET) — or leave it out on purpose with --skip idp-token (SENTINEL_SKIP), or pass --allow-skipped',
     ]);
     await expect(readFile(join(reportsDir, 'summary.json'), 'utf8')).rejects.toThrow();
   });

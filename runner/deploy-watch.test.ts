@@ -1,7 +1,9 @@
 import cron from 'node-cron';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema, type Config } from '../core/config.ts';
-import { CoolifyError, coolifyDriver } from '../core/coolify.ts';
+import { SentinelError } from '../core/errors.ts';
+import { coolifyDriver } from '../core/coolify-redeploy.ts';
+import { CoolifyError } from '../core/coolify.ts';
 import { startFakeCoolify, type FakeCoolify } from '../core/test-support/coolify-fake.ts';
 import { CHECK_IDS, type CheckId, type RunSummary } from '../core/result.ts';
 import { startStack, type RunningStack } from '../fixtures/stack/index.ts';
@@ -17,6 +19,8 @@ function configFor(url: string, extra: Record<string, unknown> = {}): Config {
     issuer: 'https://auth.example.com',
     coolify: { url, token: TOKEN, appUuid: APP, pollIntervalMs: 50 },
     timeouts: { probeMs: 5_000 },
+    // no test user or database here: the watch's mechanics are under test, not the gate (its own test below)
+    allowSkipped: true,
     ...extra,
   });
 }
@@ -173,8 +177,9 @@ describe('deploy-triggered runs never redeploy', () => {
     await fake.close();
   });
 
-  it('runDeployWatch runs the allowed checks after a finished deployment, reports a failed one, pushes, and stops on its signal', async () => {
-    const config = configFor(fake.url, { allowDisruptive: true, checks: [...CHECK_IDS], pushgatewayUrl: 'http://push.example.com:9091' });
+  it('runDeployWatch runs the allowed checks after a finished deployment, coolify-resources at once after a failed one, pushes both, and stops on its signal', async () => {
+    // No database or users here: those checks are visible skips (allowSkipped), not a refusal to watch.
+    const config = configFor(fake.url, { allowDisruptive: true, allowSkipped: true, checks: [...CHECK_IDS], pushgatewayUrl: 'http://push.example.com:9091' });
     const runs: Array<Parameters<DeployTriggeredRun>[0]> = [];
     const pushes: Array<[RunSummary, DeploymentEvent]> = [];
     const lines: string[] = [];
@@ -193,21 +198,52 @@ describe('deploy-triggered runs never redeploy', () => {
     });
     await expect.poll(() => fake.requests.length, { timeout: 5_000 }).toBeGreaterThan(0);
     const failed = fake.addDeployment('failed');
+    await expect.poll(() => runs.length, { timeout: 5_000 }).toBe(1);
+    const finished = fake.addDeployment('finished');
+    await expect.poll(() => runs.length, { timeout: 5_000 }).toBe(2);
+    stop.abort();
+    expect(await done).toBe(0);
+
+    // The failed deployment: at once, the check that reads Coolify's deployment record (it reports deploy_failed).
+    expect(runs[0]!.checks).toEqual(['coolify-resources']);
+    expect(runs[0]!.deployment).toMatchObject({ uuid: failed.deployment_uuid, status: 'failed' });
+    expect(lines).toContain(`watch-deploys: Coolify deployment "${failed.deployment_uuid}" of application "${APP}" ended with status "failed": see its logs in Coolify`);
+    expect(lines).toContain(`watch-deploys: deployment ${failed.deployment_uuid} failed; running coolify-resources`);
+    const allowed = CHECK_IDS.filter((id) => id !== 'e2e-session-redeploy');
+    expect(runs[1]!.checks).toEqual(allowed);
+    expect(runs[1]!.checks).not.toContain('e2e-session-redeploy');
+    expect(runs.every((r) => r.config.allowDisruptive === false)).toBe(true);
+    expect(runs[1]!.config.checks).toEqual(allowed);
+    expect(runs[1]!.deployment).toMatchObject({ uuid: finished.deployment_uuid, status: 'finished' });
+    expect(pushes.map(([, d]) => d.uuid)).toEqual([failed.deployment_uuid, finished.deployment_uuid]);
+    expect(lines).toContain(`watch-deploys: deployment ${finished.deployment_uuid}: passed (${allowed.length} passed, 0 failed, 0 flaky, 0 skipped)`);
+    expect(lines.join('\n')).not.toContain('sekrit');
+  });
+
+  it('a failed deployment with coolify-resources left out runs nothing (the line says it failed)', async () => {
+    const config = configFor(fake.url, { allowSkipped: true, checks: ['app-health'] });
+    const runs: Array<Parameters<DeployTriggeredRun>[0]> = [];
+    const lines: string[] = [];
+    const stop = new AbortController();
+    const done = runDeployWatch(config, { signal: stop.signal, schedule: EVERY_SECOND, write: (l) => lines.push(l), run: async (r) => (runs.push(r), summaryOf(r.checks)) });
+    await expect.poll(() => fake.requests.length, { timeout: 5_000 }).toBeGreaterThan(0);
+    const failed = fake.addDeployment('failed');
+    await expect.poll(() => lines.some((l) => l.includes(failed.deployment_uuid)), { timeout: 5_000 }).toBe(true);
     const finished = fake.addDeployment('finished');
     await expect.poll(() => runs.length, { timeout: 5_000 }).toBe(1);
     stop.abort();
     expect(await done).toBe(0);
+    expect(runs.map((r) => [r.deployment.uuid, r.checks])).toEqual([[finished.deployment_uuid, ['app-health']]]);
+  });
 
-    const allowed = CHECK_IDS.filter((id) => id !== 'e2e-session-redeploy');
-    expect(runs[0]!.checks).toEqual(allowed);
-    expect(runs[0]!.checks).not.toContain('e2e-session-redeploy');
-    expect(runs[0]!.config.allowDisruptive).toBe(false);
-    expect(runs[0]!.config.checks).toEqual(allowed);
-    expect(runs[0]!.deployment).toMatchObject({ uuid: finished.deployment_uuid, status: 'finished' });
-    expect(pushes.map(([, d]) => d.uuid)).toEqual([finished.deployment_uuid]);
-    expect(lines).toContain(`watch-deploys: Coolify deployment "${failed.deployment_uuid}" of application "${APP}" ended with status "failed": see its logs in Coolify`);
-    expect(lines).toContain(`watch-deploys: deployment ${finished.deployment_uuid}: passed (8 passed, 0 failed, 0 flaky, 0 skipped)`);
-    expect(lines.join('\n')).not.toContain('sekrit');
+  it('runDeployWatch refuses to start when a post-deploy run could not look at every check (the gate of `sentinel run`)', async () => {
+    const config = configFor(fake.url, { allowSkipped: false });
+    const error = await runDeployWatch(config, { signal: new AbortController().signal, write: () => undefined, run: () => expect.fail('no run') }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as SentinelError).code).toBe('not_configured');
+    expect((error as SentinelError).message.split('\n')).toContain('- db: no database URL (SENTINEL_DATABASE_URL) — or leave it out on purpose with --skip db (SENTINEL_SKIP), or pass --allow-skipped');
   });
 
   it('runDeployWatch with a rejected token fails at once with coolify_unauthorized (the CLI exits 2)', async () => {
@@ -215,6 +251,7 @@ describe('deploy-triggered runs never redeploy', () => {
       appUrl: 'https://gadgetbot.example.com',
       issuer: 'https://auth.example.com',
       coolify: { url: fake.url, token: '4|wrong-sekrit', appUuid: APP },
+      allowSkipped: true,
     });
     const error = await runDeployWatch(config, { signal: new AbortController().signal, write: () => undefined, run: () => expect.fail('no run') }).then(
       () => undefined,

@@ -194,12 +194,14 @@ export async function runDeployWatch(config: Config, options: RunDeployWatchOpti
       log: write,
       ...(options.fetchImpl ? { fetchImpl: options.fetchImpl } : {}),
       async onDeployment(deployment, stopSignal) {
-        if (deployment.status === 'failed') {
-          write(`watch-deploys: ${deploymentFailure(deployment.uuid, deployment.status, config.coolify.appUuid).message}`);
-          return;
-        }
-        write(`watch-deploys: deployment ${deployment.uuid} finished; running ${checks.join(', ')}`);
-        const summary = await run({ config: restricted, checks: [...checks], deployment, signal: AbortSignal.any([stopSignal, signal]) });
+        // A failed deployment is reported at once by the check that reads Coolify's deployment record
+        // (deploy_failed), not only when a later deployment finishes.
+        const deployFailed = deployment.status === 'failed';
+        if (deployFailed) write(`watch-deploys: ${deploymentFailure(deployment.uuid, deployment.status, config.coolify.appUuid).message}`);
+        const runChecks = deployFailed ? checks.filter((id) => id === DEPLOY_CHECK) : checks;
+        if (runChecks.length === 0) return;
+        write(`watch-deploys: deployment ${deployment.uuid} ${deployment.status}; running ${runChecks.join(', ')}`);
+        const summary = await run({ config: restricted, checks: [...runChecks], deployment, signal: AbortSignal.any([stopSignal, signal]) });
         const { passed, failed, flaky, skipped } = summary.totals;
         const verdict = exitCodeOf(summary.checks) === 0 ? 'passed' : 'FAILED';
         write(`watch-deploys: deployment ${deployment.uuid}: ${verdict} (${passed} passed, ${failed} failed, ${flaky} flaky, ${skipped} skipped)`);
@@ -234,6 +236,8 @@ export async function runDeployWatch(config: Config, options: RunDeployWatchOpti
 }
 
 const START_RETRY_MS = 5_000;
+/** The check that reads the app's deployments in Coolify: the run a failed deployment gets. */
+const DEPLOY_CHECK: CheckId = 'coolify-resources';
 
 function interruptSignal(): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();

@@ -56,11 +56,18 @@ export interface StackInfo {
   coolifyUrl: string;
   coolifyToken: string;
   coolifyAppUuid: string;
+  coolifyZitadelUuid: string;
+  coolifyAppDbUuid: string;
+  coolifyZitadelDbUuid: string;
   databaseUrl: string;
   migrationsPath: string;
   caCertPath: string;
   tlsHosts: string[];
+  /** The stack's public hosts, the ports it keeps closed there and its plain-http entrypoints. */
+  exposure: { hosts: string[]; closedPorts: number[]; httpUrls: string[] };
   users: Array<{ loginName: string; password: string }>;
+  /** the IdP's service user for idp-token (a fake stack in a test may have none) */
+  machineUser?: { clientId: string; clientSecret: string };
   faults: string[];
   pids: number[];
   /** which PostgreSQL the stack runs, and from where */
@@ -108,10 +115,19 @@ export function envFromStackInfo(info: StackInfo): Record<string, string> {
     SENTINEL_COOLIFY_URL: info.coolifyUrl,
     SENTINEL_COOLIFY_TOKEN: info.coolifyToken,
     SENTINEL_COOLIFY_APP_UUID: info.coolifyAppUuid,
+    SENTINEL_COOLIFY_ZITADEL_UUID: info.coolifyZitadelUuid,
+    SENTINEL_COOLIFY_APP_DB_UUID: info.coolifyAppDbUuid,
+    SENTINEL_COOLIFY_ZITADEL_DB_UUID: info.coolifyZitadelDbUuid,
     SENTINEL_TLS_HOSTS: info.tlsHosts.join(','),
     SENTINEL_ALLOW_MUTATIONS: 'true',
     SENTINEL_ALLOW_DISRUPTIVE: 'true',
   };
+  if (info.machineUser) Object.assign(env, { SENTINEL_IDP_TOKEN_CLIENT_ID: info.machineUser.clientId, SENTINEL_IDP_TOKEN_CLIENT_SECRET: info.machineUser.clientSecret });
+  // The stack's firewall stand-in: its hosts, the ports it keeps closed there, its plain-http entrypoints (none over http).
+  const { hosts, closedPorts, httpUrls } = info.exposure;
+  if (hosts.length) env.SENTINEL_EXPOSURE_HOSTS = hosts.join(',');
+  if (closedPorts.length) env.SENTINEL_EXPOSURE_CLOSED_PORTS = closedPorts.join(',');
+  if (httpUrls.length) env.SENTINEL_EXPOSURE_HTTP_URLS = httpUrls.join(',');
   const [first, second] = info.users;
   if (first) Object.assign(env, { SENTINEL_USER: first.loginName, SENTINEL_PASSWORD: first.password });
   if (second) Object.assign(env, { SENTINEL_USER_2: second.loginName, SENTINEL_PASSWORD_2: second.password });
@@ -130,7 +146,20 @@ function parseReady(line: string): StackInfo {
     if (typeof info[key] !== 'string') throw new SentinelError('stack_failed', `the local stack's READY line lacks ${key}`);
   }
   if (!Array.isArray(info.users) || !Array.isArray(info.tlsHosts)) throw new SentinelError('stack_failed', "the local stack's READY line lacks users or tlsHosts");
-  return { loginBasePath: '/ui/v2/login', clientId: '', coolifyToken: '', coolifyAppUuid: '', migrationsPath: '', faults: [], pids: [], ...info } as StackInfo;
+  return {
+    loginBasePath: '/ui/v2/login',
+    clientId: '',
+    coolifyToken: '',
+    coolifyAppUuid: '',
+    coolifyZitadelUuid: '',
+    coolifyAppDbUuid: '',
+    coolifyZitadelDbUuid: '',
+    migrationsPath: '',
+    exposure: { hosts: [], closedPorts: [], httpUrls: [] },
+    faults: [],
+    pids: [],
+    ...info,
+  } as StackInfo;
 }
 
 /** Resolves when the child has exited (immediately if it already has). */

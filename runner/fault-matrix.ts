@@ -77,23 +77,23 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
   },
   {
     fault: 'idp-issuer-mismatch',
-    failed: { 'oidc-discovery': 'issuer_mismatch' },
-    why: 'discovery names the old gadgetbot-auth host (§12.18); the app uses hard-coded endpoints and never reads discovery, so sign-in still works',
+    failed: { 'oidc-discovery': 'issuer_mismatch', 'idp-token': 'issuer_mismatch' },
+    why: 'discovery names the old gadgetbot-auth host (§12.18); the app uses hard-coded endpoints and never reads discovery, so sign-in still works; every client that discovers the IdP (openid-client in idp-token) refuses it',
   },
   {
     fault: 'idp-jwks-empty',
-    failed: { 'oidc-discovery': 'jwks_empty' },
-    why: 'no signing keys published; Better Auth reads the user from the id_token claims or userinfo without JWKS (contract §5), so only discovery/JWKS sees it',
+    failed: { 'oidc-discovery': 'jwks_empty', 'idp-token': 'jwks_mismatch' },
+    why: 'no signing keys published; Better Auth reads the user from the id_token claims or userinfo without JWKS (contract §5), so only discovery/JWKS and the token check (no key verifies its token) see it',
   },
   {
     fault: 'idp-down',
-    failed: { 'oidc-discovery': 'http_status', 'login-v2-redirect': 'idp_error', ...ALL_BROWSER('idp_error') },
-    why: 'Zitadel container stopped behind Traefik (502): discovery and authorize answer 502, every sign-in stops at the IdP',
+    failed: { 'oidc-discovery': 'http_status', 'idp-token': 'http_status', 'idp-health': 'idp_not_ready', 'login-v2-redirect': 'idp_error', 'coolify-resources': 'resource_down', ...ALL_BROWSER('idp_error') },
+    why: 'Zitadel container stopped behind Traefik (502): discovery, the health endpoints and authorize answer 502, every sign-in stops at the IdP; Coolify shows the Zitadel stack exited',
   },
   {
     fault: 'idp-slow',
-    failed: { 'oidc-discovery': 'timeout', 'login-v2-redirect': 'timeout', ...ALL_BROWSER('timeout') },
-    why: 'the IdP answers after 60 s (overloaded Zitadel): every IdP request exceeds its deadline; TLS at the front is unaffected',
+    failed: { 'oidc-discovery': 'timeout', 'idp-token': 'timeout', 'idp-health': 'timeout', 'login-v2-redirect': 'timeout', exposure: 'timeout', ...ALL_BROWSER('timeout') },
+    why: 'the IdP answers after 60 s (overloaded Zitadel): every IdP request exceeds its deadline, the exposure check\'s read of its Strict-Transport-Security too; TLS at the front is unaffected',
   },
   {
     fault: 'idp-mfa-required',
@@ -104,6 +104,26 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
     fault: 'idp-unknown-screen',
     failed: ALL_BROWSER('login_unexpected_screen'),
     why: 'the test user must change the password (expired, or set by an admin): after the password Login V2 shows /password/change, which the flow cannot pass; login-v2-redirect stops at the login page and passes',
+  },
+  {
+    fault: 'idp-jwks-stale',
+    failed: { 'idp-token': 'jwks_mismatch' },
+    why: 'Zitadel signs with a key its /oauth/v2/keys does not publish (a key rotated behind a stale cache, another instance behind the domain): Better Auth decodes the id_token without verifying it, so sign-in works and every client that verifies breaks; only the token check verifies',
+  },
+  {
+    fault: 'idp-not-ready',
+    failed: { 'idp-health': 'idp_not_ready' },
+    why: "Zitadel's /debug/ready answers 412 (its database check fails) and the login container's /ready follows with 503, while discovery, tokens and the login pages still answer: only the health check sees it before users do",
+  },
+  {
+    fault: 'idp-login-not-ready',
+    failed: { 'idp-health': 'login_not_ready' },
+    why: "the Login V2 container lost its connection to Zitadel's API: its /ready answers 503 while its pages still render and Zitadel is ready; only the health check asks the container itself",
+  },
+  {
+    fault: 'idp-token-issuer-mismatch',
+    failed: { 'idp-token': 'token_issuer_mismatch' },
+    why: "Zitadel's tokens name the old gadgetbot-auth host as iss while discovery names the issuer (the issuer follows the request's host): verifying clients refuse the token; Better Auth does not check it, discovery itself is right",
   },
   {
     fault: 'app-wrong-redirect-uri',
@@ -129,6 +149,11 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
     fault: 'app-secret-rotated',
     failed: { 'e2e-session-redeploy': 'session_lost' },
     why: 'the redeploy changes BETTER_AUTH_SECRET (§12.6): the signed session cookie no longer verifies',
+  },
+  {
+    fault: 'app-cookie-not-httponly',
+    failed: { 'e2e-login': 'cookie_insecure' },
+    why: "the app's auth config overrides the session token cookie's attributes, so Better Auth sets it without HttpOnly and the page's scripts can read the session; sign-in still works, and only e2e-login judges the cookie the browser stored",
   },
   {
     fault: 'deploy-restarts-idp',
@@ -157,8 +182,13 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
   },
   {
     fault: 'db-down',
-    failed: { db: 'db_unreachable', 'login-v2-redirect': 'http_status', ...ALL_BROWSER('sign_in_error') },
-    why: 'Postgres stopped: the db probe cannot connect; sign-in/social needs the verifications table, answers 500, and no one signs in',
+    failed: { db: 'db_unreachable', 'login-v2-redirect': 'http_status', 'coolify-resources': 'resource_down', ...ALL_BROWSER('sign_in_error') },
+    why: 'Postgres stopped (the database exited): the db probe cannot connect; sign-in/social needs the verifications table, answers 500, and no one signs in; Coolify shows gadgetbot-db exited:unhealthy',
+  },
+  {
+    fault: 'db-port-public',
+    failed: { exposure: 'port_exposed' },
+    why: 'the database is published on a port the firewall must close ("Make it publicly available" in Coolify, or a Docker port mapping UFW never filters): it accepts connections from outside and answers the PostgreSQL SSLRequest; the app works on, so nothing else sees it',
   },
   {
     fault: 'tls-expiring',
@@ -195,6 +225,47 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
     fault: 'tls-host-hangs',
     failed: { tls: 'timeout' },
     why: 'one more listed TLS host accepts TCP and never answers the handshake (a wedged load balancer): that host fails at its handshake deadline, the app, IdP and Coolify certificates are still judged and nothing else uses that host',
+  },
+  {
+    fault: 'coolify-app-unhealthy',
+    failed: { 'app-health': 'http_status', 'login-v2-redirect': 'http_status', 'coolify-resources': 'resource_unhealthy', ...ALL_BROWSER('sign_in_error') },
+    why: "the app's health check fails in Coolify (a wrong path or port): Coolify reports running:unhealthy, and Traefik routes nothing to a container Docker calls unhealthy, so the app answers Traefik's 404; the IdP, the database and the certificate are untouched",
+  },
+  {
+    fault: 'coolify-deploy-failed',
+    failed: { 'coolify-resources': 'deploy_failed' },
+    why: 'the last deployment (a push to main) failed in Coolify: the previous version keeps serving, so only Coolify\'s deployment record shows that production is not what was pushed',
+  },
+  {
+    fault: 'coolify-backup-failed',
+    failed: { backups: 'backup_failed' },
+    why: "last night's backup of gadgetbot-db failed (pg_dump refused by the database): the app runs on, only the backup record shows it",
+  },
+  {
+    fault: 'coolify-backup-stale',
+    failed: { backups: 'backup_stale' },
+    why: 'the schedule is enabled but nothing has run for three days (the scheduler stopped, the server was unreachable): Coolify writes no failed run for a skipped schedule, so only the age of the newest backup shows it',
+  },
+  {
+    fault: 'coolify-backup-disabled',
+    failed: { backups: 'backup_disabled' },
+    why: 'the scheduled backup of gadgetbot-db was switched off: Coolify skips it silently; the schedule itself says so',
+  },
+  {
+    fault: 'coolify-no-backup-api',
+    failed: { backups: 'not_supported' },
+    why: 'Coolify 4.0.0-beta.420, from before the backup API (v4.0.0-beta.429): the backup endpoints fall into the catch-all 404, so the check says it cannot look and names the version, while resources and deployments are still read',
+  },
+  {
+    fault: 'proxy-http-not-redirected',
+    failed: { exposure: 'http_not_redirected' },
+    why: 'the app domain is served over plain http as well (a domain given with http://, "Force Https" off): http://<app>/ answers 200 instead of a redirect; every check that uses https still passes',
+  },
+  {
+    fault: 'proxy-no-hsts',
+    failed: {},
+    warnings: { exposure: 'hsts_missing' },
+    why: 'Traefik sends no Strict-Transport-Security (Coolify adds none by default): browsers would not insist on https next time; the plan does not ask for it, so a warning on a passed exposure check',
   },
   {
     fault: HEALTHY,

@@ -14,6 +14,7 @@ import { startGarbageServer, type GarbageKind, type GarbageServer } from './test
 
 const DB_PASSWORD = 'dbpw-Garbage-SECRET-4417';
 const USER_PASSWORD = 'pw-Garbage-SECRET-8830';
+const SERVICE_SECRET = 'svc-Garbage-SECRET-2291';
 const PROBE_TIMEOUT_MS = 2_000;
 
 interface SummaryCheck {
@@ -23,7 +24,7 @@ interface SummaryCheck {
   durationMs: number;
 }
 
-type ProbeReasons = Record<'tls' | 'app-health' | 'oidc-discovery' | 'login-v2-redirect' | 'db', Reason>;
+type ProbeReasons = Record<'tls' | 'app-health' | 'oidc-discovery' | 'login-v2-redirect' | 'db' | 'idp-token' | 'idp-health', Reason>;
 
 interface GarbageCase {
   kind: GarbageKind;
@@ -40,7 +41,7 @@ const CASES: GarbageCase[] = [
     kind: 'html-everywhere',
     scheme: 'http',
     // tls: the port speaks plain HTTP, so the TLS handshake cannot even start.
-    reasons: { tls: 'tls_handshake', 'app-health': 'bad_response', 'oidc-discovery': 'bad_response', 'login-v2-redirect': 'bad_response', db: 'db_unreachable' },
+    reasons: { tls: 'tls_handshake', 'app-health': 'bad_response', 'oidc-discovery': 'bad_response', 'login-v2-redirect': 'bad_response', db: 'db_unreachable', 'idp-token': 'bad_response', 'idp-health': 'bad_response' },
     lines: {
       'oidc-discovery': 'bad_response: discovery: GET http://127.0.0.1:PORT/.well-known/openid-configuration did not return JSON (text/html)',
       'login-v2-redirect': 'bad_response: sign-in: response is not JSON',
@@ -50,7 +51,7 @@ const CASES: GarbageCase[] = [
   {
     kind: 'http-500',
     scheme: 'http',
-    reasons: { tls: 'tls_handshake', 'app-health': 'http_status', 'oidc-discovery': 'http_status', 'login-v2-redirect': 'http_status', db: 'db_unreachable' },
+    reasons: { tls: 'tls_handshake', 'app-health': 'http_status', 'oidc-discovery': 'http_status', 'login-v2-redirect': 'http_status', db: 'db_unreachable', 'idp-token': 'http_status', 'idp-health': 'idp_not_ready' },
     lines: {
       'oidc-discovery': 'http_status: discovery: GET http://127.0.0.1:PORT/.well-known/openid-configuration answered 500, expected 200',
       'login-v2-redirect': 'http_status: sign-in: POST /api/auth/sign-in/social answered 500, expected 200',
@@ -61,7 +62,7 @@ const CASES: GarbageCase[] = [
     // A body that never ends is read up to a limit, then judged — not buffered until the deadline.
     kind: 'endless-body',
     scheme: 'http',
-    reasons: { tls: 'tls_handshake', 'app-health': 'bad_response', 'oidc-discovery': 'bad_response', 'login-v2-redirect': 'bad_response', db: 'db_unreachable' },
+    reasons: { tls: 'tls_handshake', 'app-health': 'bad_response', 'oidc-discovery': 'bad_response', 'login-v2-redirect': 'bad_response', db: 'db_unreachable', 'idp-token': 'bad_response', 'idp-health': 'bad_response' },
     lines: {
       'oidc-discovery': 'bad_response: discovery: GET http://127.0.0.1:PORT/.well-known/openid-configuration did not return JSON (text/html)',
       'login-v2-redirect': 'bad_response: sign-in: response is not JSON',
@@ -71,25 +72,25 @@ const CASES: GarbageCase[] = [
     kind: 'empty-reply',
     scheme: 'http',
     // tls: the port closed before the handshake completed — the TLS handshake failed, TCP did not.
-    reasons: { tls: 'tls_handshake', 'app-health': 'connection_reset', 'oidc-discovery': 'connection_reset', 'login-v2-redirect': 'connection_reset', db: 'db_unreachable' },
+    reasons: { tls: 'tls_handshake', 'app-health': 'connection_reset', 'oidc-discovery': 'connection_reset', 'login-v2-redirect': 'connection_reset', db: 'db_unreachable', 'idp-token': 'connection_reset', 'idp-health': 'connection_reset' },
     lines: { 'app-health': 'connection_reset: socket hang up (ECONNRESET)', db: 'db_unreachable: Connection terminated unexpectedly' },
   },
   {
     kind: 'connection-reset',
     scheme: 'http',
-    reasons: { tls: 'connection_reset', 'app-health': 'connection_reset', 'oidc-discovery': 'connection_reset', 'login-v2-redirect': 'connection_reset', db: 'connection_reset' },
+    reasons: { tls: 'connection_reset', 'app-health': 'connection_reset', 'oidc-discovery': 'connection_reset', 'login-v2-redirect': 'connection_reset', db: 'connection_reset', 'idp-token': 'connection_reset', 'idp-health': 'connection_reset' },
     lines: { 'app-health': 'connection_reset: read ECONNRESET' },
   },
   {
     kind: 'truncated-tls',
     scheme: 'https',
-    reasons: { tls: 'tls_handshake', 'app-health': 'tls_handshake', 'oidc-discovery': 'tls_handshake', 'login-v2-redirect': 'tls_handshake', db: 'db_unreachable' },
+    reasons: { tls: 'tls_handshake', 'app-health': 'tls_handshake', 'oidc-discovery': 'tls_handshake', 'login-v2-redirect': 'tls_handshake', db: 'db_unreachable', 'idp-token': 'tls_handshake', 'idp-health': 'tls_handshake' },
     lines: { tls: 'tls_handshake: 127.0.0.1:PORT: Client network socket disconnected before secure TLS connection was established' },
   },
   {
     kind: 'never-answers',
     scheme: 'http',
-    reasons: { tls: 'timeout', 'app-health': 'timeout', 'oidc-discovery': 'timeout', 'login-v2-redirect': 'timeout', db: 'timeout' },
+    reasons: { tls: 'timeout', 'app-health': 'timeout', 'oidc-discovery': 'timeout', 'login-v2-redirect': 'timeout', db: 'timeout', 'idp-token': 'timeout', 'idp-health': 'timeout' },
     lines: {},
   },
 ];
@@ -114,6 +115,8 @@ async function garbageTarget(kind: GarbageKind, scheme: 'http' | 'https') {
     SENTINEL_DATABASE_URL: `postgresql://gadgetbot_admin:${DB_PASSWORD}@${server.hostPort}/gadgetbot`,
     SENTINEL_USER: 'sentinel-e2e@example.test',
     SENTINEL_PASSWORD: USER_PASSWORD,
+    SENTINEL_IDP_TOKEN_CLIENT_ID: 'sentinel-token-probe',
+    SENTINEL_IDP_TOKEN_CLIENT_SECRET: SERVICE_SECRET,
     SENTINEL_PROBE_TIMEOUT_MS: String(PROBE_TIMEOUT_MS),
     SENTINEL_REPORTS_DIR: reportsDir,
   };
@@ -132,6 +135,7 @@ function expectCleanOutput(run: CliRun): void {
   expect(output).not.toMatch(/internal error|Uncaught|UnhandledPromiseRejection|triggerUncaughtException/);
   expect(output).not.toContain(DB_PASSWORD);
   expect(output).not.toContain(USER_PASSWORD);
+  expect(output).not.toContain(SERVICE_SECRET);
 }
 
 describe('sentinel probe against a target that answers garbage', () => {

@@ -11,6 +11,9 @@ const SPECS: CheckSpec[] = [
   { id: 'login-v2-redirect', checkType: 'oidc', target: 'app.example.com', intervalSeconds: 60 },
   { id: 'e2e-login', checkType: 'browser', target: 'app.example.com', intervalSeconds: 900 },
   { id: 'e2e-session-redeploy', checkType: 'browser', target: 'app.example.com', scheduled: false },
+  { id: 'coolify-resources', checkType: 'coolify', target: 'coolify.example.com', intervalSeconds: 60, resources: ['app', 'zitadel', 'app-db', 'zitadel-db'] },
+  { id: 'backups', checkType: 'coolify', target: 'coolify.example.com', intervalSeconds: 60, databases: ['app-db', 'zitadel-db'] },
+  { id: 'exposure', checkType: 'tcp', target: 'app.example.com,auth.example.com', exposureHosts: ['app.example.com', 'auth.example.com'], intervalSeconds: 60 },
 ];
 
 function setup() {
@@ -109,6 +112,25 @@ describe('metrics exposition', () => {
     expect(out.join('\n')).not.toContain('evil.example.com');
   });
 
+  it('counts exposed ports per configured host; a host not fully checked without an open port has no series', async () => {
+    const { metrics, lines } = setup();
+    const exposure = (hosts: Array<Record<string, unknown>>, status: CheckResult['status'] = 'failed'): CheckResult => ({ ...base, id: 'exposure', kind: 'probe', status, ...(status === 'failed' ? { reason: 'port_exposed' as const } : {}), durationMs: 30, observations: { hosts } });
+    const series = async () => (await lines()).filter((l) => l.startsWith('sentinel_exposed_ports'));
+    expect(await series()).toEqual([]);
+    recordResult(metrics, exposure([
+      { host: 'app.example.com', addresses: ['192.0.2.10'], exposedPorts: [5432, 8000], complete: true },
+      { host: 'auth.example.com', addresses: ['192.0.2.10'], exposedPorts: [], complete: true },
+      { host: 'other.example.com', addresses: ['192.0.2.99'], exposedPorts: [22], complete: true },
+    ]), FINISHED_MS);
+    expect(await series()).toEqual(['sentinel_exposed_ports{host="app.example.com"} 2', 'sentinel_exposed_ports{host="auth.example.com"} 0']);
+    // auth did not resolve (nothing measured), app had a port cut off by the deadline but one open: that one still counts.
+    recordResult(metrics, exposure([
+      { host: 'app.example.com', addresses: ['192.0.2.10'], exposedPorts: [5432], complete: false },
+      { host: 'auth.example.com', addresses: [], exposedPorts: [], complete: false, reason: 'dns' },
+    ]), FINISHED_MS + 60_000);
+    expect(await series()).toEqual(['sentinel_exposed_ports{host="app.example.com"} 1']);
+  });
+
   it('maps a failed db result to exact lines and keeps the message out of the metrics', async () => {
     const { metrics, lines, registry } = setup();
     recordResult(metrics, { ...base, id: 'db', kind: 'probe', status: 'passed', durationMs: 40, observations: { pgUp: 1, postmasterStartTimeSeconds: 1764000000, migrationsExpected: 3, migrationsApplied: 2, migrationsPending: 1, migrationsEdited: 0 } }, FINISHED_MS);
@@ -184,6 +206,50 @@ describe('metrics exposition', () => {
     ]);
   });
 
+  it('Coolify resources: a state set per configured resource, the last deployment\'s status; nothing for what was not read', async () => {
+    const { metrics, lines } = setup();
+    const coolify = async () => (await lines()).filter((l) => l.startsWith('sentinel_coolify_'));
+    expect(await coolify()).toEqual([]);
+    const resources = [
+      { role: 'app', uuid: 'a', kind: 'application', status: 'running:healthy', state: 'healthy' },
+      { role: 'zitadel', uuid: 'z', kind: 'service', status: 'degraded:unhealthy', state: 'unhealthy' },
+      { role: 'app-db', uuid: 'd', kind: 'database', error: 'not found' },
+      // a role the configuration does not name is ignored (bounded labels)
+      { role: 'other', uuid: 'o', kind: 'database', status: 'exited', state: 'down' },
+    ];
+    recordResult(metrics, { ...base, id: 'coolify-resources', kind: 'probe', status: 'failed', reason: 'resource_unhealthy', durationMs: 30, observations: { resources, deployment: { uuid: 'dep1', status: 'failed', commit: 'abc' } } }, FINISHED_MS);
+    const out = await coolify();
+    expect(out).toContain('sentinel_coolify_resource_state{resource="app",state="healthy"} 1');
+    expect(out).toContain('sentinel_coolify_resource_state{resource="app",state="down"} 0');
+    expect(out).toContain('sentinel_coolify_resource_state{resource="zitadel",state="unhealthy"} 1');
+    expect(out.filter((l) => /resource="(app-db|zitadel-db|other)"/.test(l))).toEqual([]);
+    expect(out).toContain('sentinel_coolify_deployment_status{status="failed"} 1');
+    expect(out).toContain('sentinel_coolify_deployment_status{status="finished"} 0');
+    expect(out).toHaveLength(2 * 5 + 3);
+    // A run that could not read Coolify (its token refused) leaves no old value behind.
+    recordResult(metrics, { ...base, id: 'coolify-resources', kind: 'probe', status: 'failed', reason: 'coolify_auth', durationMs: 30 }, FINISHED_MS + 60_000);
+    expect(await coolify()).toEqual([]);
+  });
+
+  it('backups: last success time, size and status per configured database, absent when not measured', async () => {
+    const { metrics, lines } = setup();
+    const backups = async () => (await lines()).filter((l) => l.startsWith('sentinel_backup_'));
+    expect(await backups()).toEqual([]);
+    const databases = [
+      { role: 'app-db', uuid: 'd', lastStatus: 'failed', lastSuccessSeconds: 1_764_000_000, lastSizeBytes: 48213 },
+      { role: 'zitadel-db', uuid: 'z' },
+    ];
+    recordResult(metrics, { ...base, id: 'backups', kind: 'probe', status: 'failed', reason: 'backup_failed', durationMs: 30, observations: { databases } }, FINISHED_MS);
+    expect(await backups()).toEqual([
+      'sentinel_backup_last_success_timestamp_seconds{database="app-db"} 1764000000',
+      'sentinel_backup_last_size_bytes{database="app-db"} 48213',
+      'sentinel_backup_last_status{database="app-db",status="success"} 0',
+      'sentinel_backup_last_status{database="app-db",status="failed"} 1',
+    ]);
+    recordResult(metrics, { ...base, id: 'backups', kind: 'probe', status: 'skipped', reason: 'not_configured', durationMs: 0, observations: { databases } }, FINISHED_MS + 60_000);
+    expect(await backups()).toEqual([]);
+  });
+
   it('maps result statuses to the state set', () => {
     expect(stateOf({ status: 'passed' })).toBe('passing');
     expect(stateOf({ status: 'passed', warnings: ['tls_expiry_soon'] })).toBe('degraded');
@@ -200,7 +266,7 @@ describe('metrics exposition', () => {
     const probeRegistry = new Registry();
     createProbeMetrics(probeRegistry, SPECS);
     const probeHelp = (await probeRegistry.metrics()).split('\n').filter((l) => l.startsWith('# HELP'));
-    expect(probeHelp.length).toBe(12);
+    expect(probeHelp.length).toBe(18);
     for (const line of probeHelp) expect(line).not.toMatch(/cached|scheduled/);
   });
 });

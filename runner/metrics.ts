@@ -11,11 +11,24 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
-import type { DbObservation, LoginUi, RedeployObservation, TlsHostObservation } from '../core/observations.ts';
+import { TERMINAL_DEPLOYMENT_STATUSES } from '../core/coolify.ts';
+import {
+  RESOURCE_STATES,
+  type BackupObservation,
+  type DatabaseRole,
+  type DbObservation,
+  type DeploymentObservation,
+  type ExposureHostObservation,
+  type LoginUi,
+  type RedeployObservation,
+  type ResourceObservation,
+  type ResourceRole,
+  type TlsHostObservation,
+} from '../core/observations.ts';
 import { countsAsFailed, countsAsPassed, type CheckId, type CheckResult, type CheckStatus } from '../core/result.ts';
 import { runbookLine } from '../core/runbook.ts';
 
-export type CheckType = 'tls' | 'http' | 'oidc' | 'db' | 'browser';
+export type CheckType = 'tls' | 'http' | 'oidc' | 'db' | 'coolify' | 'tcp' | 'browser';
 /** sign-in: the login-v2-redirect probe, run apart from the probe group (it waits for browser flows and the sign-in limit). */
 export type GroupName = 'probes' | 'sign-in' | 'browser' | 'deploy';
 export type StateSetStatus = 'passing' | 'failing' | 'degraded' | 'skipped';
@@ -28,6 +41,7 @@ export const GROUPS: readonly GroupName[] = ['probes', 'sign-in', 'browser', 'de
 export const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'browser_busy', 'shutting_down'];
 export const DEPLOYMENT_OUTCOMES: readonly DeploymentOutcome[] = ['passed', 'failed', 'deploy_failed', 'skipped'];
 const LOGIN_UIS: readonly LoginUi[] = ['v1', 'v2', 'unknown'];
+const BACKUP_STATUSES: ReadonlyArray<NonNullable<BackupObservation['lastStatus']>> = ['success', 'failed'];
 
 /** What the metrics know about a configured check; all label values come from here, i.e. from config. */
 export interface CheckSpec {
@@ -39,8 +53,14 @@ export interface CheckSpec {
   intervalSeconds?: number;
   /** host:port list the tls check may report; other hosts in a result are ignored (bounded labels) */
   tlsTargets?: readonly string[];
+  /** hosts the exposure check may report; other hosts in a result are ignored (bounded labels) */
+  exposureHosts?: readonly string[];
   /** false for checks the monitor never runs (not permitted): no probe_* series for them */
   scheduled?: boolean;
+  /** coolify-resources: the roles of the configured resources (the `resource` label) */
+  resources?: readonly ResourceRole[];
+  /** backups: the roles of the configured databases (the `database` label) */
+  databases?: readonly DatabaseRole[];
 }
 
 export interface BuildInfo {
@@ -67,6 +87,12 @@ export interface ResultMetrics {
   migrationsPending: Gauge<'target'>;
   migrationsHashMismatch: Gauge<'target'>;
   loginUiInfo: Gauge<'target' | 'login_ui'>;
+  coolifyResourceState: Gauge<'resource' | 'state'>;
+  coolifyDeploymentStatus: Gauge<'status'>;
+  backupLastSuccess: Gauge<'database'>;
+  backupLastSize: Gauge<'database'>;
+  backupLastStatus: Gauge<'database' | 'status'>;
+  exposedPorts: Gauge<'host'>;
 }
 
 type ReasonLabel = 'check' | 'check_type' | 'target' | 'reason' | 'runbook';
@@ -101,6 +127,8 @@ export interface Metrics {
   checks: Map<CheckId, CheckSpec>;
   /** the reason series each failing check holds (one per check), so a pass can remove it */
   reasons: Map<CheckId, Record<ReasonLabel, string>>;
+  /** counts every change of a value (each record… call): /metrics renders again only when it moved */
+  version: number;
 }
 
 type AnyRegistry = Registry<RegistryContentType>;
@@ -128,6 +156,22 @@ export function createResultMetrics(registry: AnyRegistry, of: 'last scheduled r
     migrationsPending: gauge(registry, 'sentinel_db_migrations_pending', `Journal migrations not applied to the database${suffix}`, ['target']),
     migrationsHashMismatch: gauge(registry, 'sentinel_db_migrations_hash_mismatch', `Applied migrations whose journal file hash differs (edited after apply)${suffix}`, ['target']),
     loginUiInfo: gauge(registry, 'sentinel_idp_login_ui_info', `Hosted login UI the IdP redirected to (1 for the observed one)${suffix}`, ['target', 'login_ui']),
+    coolifyResourceState: gauge(
+      registry,
+      'sentinel_coolify_resource_state',
+      `State set: 1 for the state of each configured Coolify resource as Coolify reports it (healthy, health_unknown, starting, unhealthy, down)${suffix}; absent when it could not be read`,
+      ['resource', 'state'],
+    ),
+    coolifyDeploymentStatus: gauge(
+      registry,
+      'sentinel_coolify_deployment_status',
+      `State set: 1 for the status of the app's newest Coolify deployment that ended (finished, failed, cancelled-by-user)${suffix}`,
+      ['status'],
+    ),
+    backupLastSuccess: gauge(registry, 'sentinel_backup_last_success_timestamp_seconds', `Unix time the newest successful Coolify backup of the database finished${suffix}; absent when none is recorded`, ['database']),
+    backupLastSize: gauge(registry, 'sentinel_backup_last_size_bytes', `Size of the newest successful Coolify backup of the database in bytes${suffix}`, ['database']),
+    backupLastStatus: gauge(registry, 'sentinel_backup_last_status', `State set: 1 for the status of the newest finished Coolify backup of the database (success, failed)${suffix}`, ['database', 'status']),
+    exposedPorts: gauge(registry, 'sentinel_exposed_ports', `Ports of the closed list that accepted a connection, per exposure host (absent when not every port could be checked and none accepted)${suffix}`, ['host']),
   };
 }
 
@@ -198,7 +242,7 @@ export interface CreateMetricsOptions {
 
 /** The full suite registry of the monitor: result metrics, suite metrics, build info, process gauges. */
 export function createMetrics(registry: AnyRegistry, options: CreateMetricsOptions = {}): Metrics {
-  const metrics: Metrics = { result: createResultMetrics(registry, 'last scheduled run'), suite: createSuiteMetrics(registry), checks: new Map(), reasons: new Map() };
+  const metrics: Metrics = { result: createResultMetrics(registry, 'last scheduled run'), suite: createSuiteMetrics(registry), checks: new Map(), reasons: new Map(), version: 0 };
   createProcessMetrics(registry);
   const suite = metrics.suite!;
   suite.buildInfo.set(options.build ?? buildInfo(), 1);
@@ -214,7 +258,7 @@ export function createMetrics(registry: AnyRegistry, options: CreateMetricsOptio
 
 /** Metrics for `/probe`: a fresh registry holding only what one result produces. */
 export function createProbeMetrics(registry: AnyRegistry, checks: readonly CheckSpec[]): Metrics {
-  return { result: createResultMetrics(registry, 'this probe run'), checks: new Map(checks.map((c) => [c.id, c])), reasons: new Map() };
+  return { result: createResultMetrics(registry, 'this probe run'), checks: new Map(checks.map((c) => [c.id, c])), reasons: new Map(), version: 0 };
 }
 
 function idLabels(spec: CheckSpec, target = spec.target): Record<IdLabel, string> {
@@ -258,9 +302,14 @@ function setOrRemove<L extends string>(metric: Gauge<L>, labels: Record<L, strin
 export function recordResult(metrics: Metrics, result: CheckResult, finishedAtMs: number = Date.now()): void {
   const spec = metrics.checks.get(result.id);
   if (!spec) return;
+  metrics.version += 1;
   const seconds = Math.max(0, result.durationMs) / 1000;
   if (metrics.suite) recordSuite(metrics, metrics.suite, spec, result, seconds, finishedAtMs);
   const labels = idLabels(spec);
+  // Coolify's view: series for what this run read, none for what it did not (a skipped or failed read).
+  const measured = result.status === 'skipped' ? {} : (result.observations ?? {});
+  if (spec.resources) recordResources(metrics.result, spec.resources, measured.resources, measured.deployment);
+  if (spec.databases) recordBackups(metrics.result, spec.databases, measured.databases);
   if (result.status === 'skipped') {
     // Not run: no success or failure to report (an always-skipped check must not page anyone).
     metrics.result.probeSuccess.remove(labels);
@@ -273,6 +322,7 @@ export function recordResult(metrics: Metrics, result: CheckResult, finishedAtMs
   if (spec.checkType === 'http' || spec.checkType === 'oidc') setOrRemove(metrics.result.httpStatusCode, labels, obs.httpStatusCode);
   if (spec.id === 'tls') recordTls(metrics.result, spec, obs.hosts);
   if (spec.checkType === 'db') recordDb(metrics.result, spec, obs as Partial<DbObservation>);
+  if (spec.id === 'exposure') recordExposure(metrics.result, spec, obs.hosts);
   if (spec.id === 'login-v2-redirect') {
     const observed = typeof obs.loginUi === 'string' ? ((LOGIN_UIS as readonly string[]).includes(obs.loginUi) ? obs.loginUi : 'unknown') : undefined;
     for (const ui of LOGIN_UIS) {
@@ -318,6 +368,26 @@ function recordTls(result: ResultMetrics, spec: CheckSpec, hosts: unknown): void
   }
 }
 
+/**
+ * Accepting ports per configured exposure host, from an exposure result's observations; undefined for a
+ * host nothing was measured on. An accepting port is a measurement even when other ports went
+ * unchecked; "none open" only counts when every port was answered. Hosts outside `hosts` are ignored.
+ */
+export function exposedPortCounts(hosts: readonly string[], observed: unknown): Map<string, number | undefined> {
+  const byHost = new Map((Array.isArray(observed) ? (observed as Array<Partial<ExposureHostObservation>>) : []).filter((h) => typeof h?.host === 'string').map((h) => [h.host!, h]));
+  return new Map(
+    hosts.map((host) => {
+      const seen = byHost.get(host);
+      const exposed = Array.isArray(seen?.exposedPorts) ? seen.exposedPorts.length : undefined;
+      return [host, exposed !== undefined && (exposed > 0 || seen?.complete === true) ? exposed : undefined];
+    }),
+  );
+}
+
+function recordExposure(result: ResultMetrics, spec: CheckSpec, hosts: unknown): void {
+  for (const [host, count] of exposedPortCounts(spec.exposureHosts ?? [], hosts)) setOrRemove(result.exposedPorts, { host }, count);
+}
+
 function recordDb(result: ResultMetrics, spec: CheckSpec, db: Partial<DbObservation>): void {
   const labels = idLabels(spec);
   // pg_up is 1 only when connect and SELECT 1 worked in this run; any failure without an observation is 0.
@@ -330,6 +400,38 @@ function recordDb(result: ResultMetrics, spec: CheckSpec, db: Partial<DbObservat
   setOrRemove(result.migrationsHashMismatch, target, db.migrationsEdited);
 }
 
+function recordResources(result: ResultMetrics, roles: readonly ResourceRole[], resources: unknown, deployment: unknown): void {
+  const observed = new Map((Array.isArray(resources) ? (resources as Array<Partial<ResourceObservation>>) : []).filter((r) => typeof r?.role === 'string').map((r) => [r.role!, r]));
+  for (const resource of roles) {
+    const state = observed.get(resource)?.state;
+    const known = state !== undefined && RESOURCE_STATES.includes(state);
+    for (const s of RESOURCE_STATES) {
+      if (known) result.coolifyResourceState.set({ resource, state: s }, s === state ? 1 : 0);
+      else result.coolifyResourceState.remove({ resource, state: s });
+    }
+  }
+  const status = (deployment as Partial<DeploymentObservation> | undefined)?.status;
+  const knownStatus = typeof status === 'string' && (TERMINAL_DEPLOYMENT_STATUSES as readonly string[]).includes(status);
+  for (const s of TERMINAL_DEPLOYMENT_STATUSES) {
+    if (knownStatus) result.coolifyDeploymentStatus.set({ status: s }, s === status ? 1 : 0);
+    else result.coolifyDeploymentStatus.remove({ status: s });
+  }
+}
+
+function recordBackups(result: ResultMetrics, roles: readonly DatabaseRole[], databases: unknown): void {
+  const observed = new Map((Array.isArray(databases) ? (databases as Array<Partial<BackupObservation>>) : []).filter((d) => typeof d?.role === 'string').map((d) => [d.role!, d]));
+  for (const database of roles) {
+    const backup = observed.get(database);
+    setOrRemove(result.backupLastSuccess, { database }, backup?.lastSuccessSeconds);
+    setOrRemove(result.backupLastSize, { database }, backup?.lastSizeBytes);
+    const status = backup?.lastStatus;
+    for (const s of BACKUP_STATUSES) {
+      if (status && BACKUP_STATUSES.includes(status)) result.backupLastStatus.set({ database, status: s }, s === status ? 1 : 0);
+      else result.backupLastStatus.remove({ database, status: s });
+    }
+  }
+}
+
 function recordRedeploy(suite: SuiteMetrics, check: CheckId, result: CheckResult): void {
   const obs = result.observations as Partial<RedeployObservation> | undefined;
   if (!obs || typeof obs.sessionKept !== 'boolean') return;
@@ -338,14 +440,17 @@ function recordRedeploy(suite: SuiteMetrics, check: CheckId, result: CheckResult
 }
 
 export function recordSkippedRun(metrics: Metrics, group: GroupName, reason: SkipReason): void {
+  metrics.version += 1;
   metrics.suite?.runsSkipped.inc({ group, reason });
 }
 
 export function recordRunInProgress(metrics: Metrics, group: GroupName, running: boolean): void {
+  metrics.version += 1;
   metrics.suite?.runInProgress.set({ group }, running ? 1 : 0);
 }
 
 export function recordDeployment(metrics: Metrics, outcome: DeploymentOutcome, atMs: number = Date.now(), deploymentUuid?: string): void {
+  metrics.version += 1;
   metrics.suite?.deploymentRuns.inc({ outcome });
   metrics.suite?.deploymentLast.set(Math.floor(atMs / 1000));
   if (deploymentUuid && /^[A-Za-z0-9-]{1,64}$/.test(deploymentUuid)) {

@@ -117,6 +117,39 @@ describe('runBrowserChecks', () => {
     );
   });
 
+  test('reports each result and step line the moment Playwright sends it, not when the run ends', async () => {
+    // The fake Playwright sends a step line and e2e-login's result, then waits until the runner has
+    // printed that result (the test creates a file from onResult) before sending the next one.
+    const got = join(dir, 'got-e2e-login');
+    const script = join(dir, 'live-playwright.mjs');
+    await writeFile(
+      script,
+      `import { existsSync, writeSync } from 'node:fs';
+       const fd = Number(process.env.${INTERNAL_VARIABLES.eventsFd});
+       const send = (event) => writeSync(fd, JSON.stringify(event) + '\\n');
+       const result = (id) => ({ id, kind: 'browser', status: 'passed', startedAt: new Date().toISOString(), durationMs: 5 });
+       send({ step: { who: 'e2e-login', line: 'waiting 6 s for a slot of the sign-in limit' } });
+       send({ result: result('e2e-login') });
+       const until = Date.now() + 10000;
+       while (!existsSync(${JSON.stringify(got)}) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+       if (!existsSync(${JSON.stringify(got)})) process.exit(3);
+       send({ result: result('e2e-sign-out') });`,
+    );
+    const events: string[] = [];
+    const results = await runBrowserChecks(config(), { ...BASE_ENV }, {
+      checks: ['e2e-login', 'e2e-sign-out'],
+      reportsDir: join(dir, 'reports-live'),
+      onStep: (who, line) => void events.push(`step ${who}: ${line}`),
+      onResult: async (r) => {
+        events.push(`result ${r.id} ${r.status}`);
+        if (r.id === 'e2e-login') await writeFile(got, '');
+      },
+      command: { file: process.execPath, args: [script] },
+    });
+    expect(events).toEqual(['step e2e-login: waiting 6 s for a slot of the sign-in limit', 'result e2e-login passed', 'result e2e-sign-out passed']);
+    expect(results.map((r) => [r.id, r.status])).toEqual([['e2e-login', 'passed'], ['e2e-sign-out', 'passed']]);
+  });
+
   test('a run past its deadline is killed with its whole process group; the checks fail with timeout', async () => {
     const reportsDir = join(dir, 'reports-hang');
     const started = Date.now();
@@ -238,7 +271,7 @@ describe('removeOrphanedStateDirs', () => {
     }
   });
 
-  test('signs the stored sessions of a killed run out first, against the app that run wrote down, and hands on its sign-ins', async () => {
+  test('signs the stored sessions of a killed run out first, against the app that run wrote down', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sentinel-orphans-'));
     const app = await startBetterAuthFake();
     try {
@@ -248,12 +281,8 @@ describe('removeOrphanedStateDirs', () => {
       await mkdir(stateDir);
       await writeSessionTarget(stateDir, { appUrl: app.url, timeoutMs: 5_000 });
       await writeFile(join(stateDir, 'user-2.json'), JSON.stringify(storedStateFor('killedBBBBBBBBBBBBBBB')));
-      const signedInAt = Date.now() - 2_000;
-      await writeFile(join(stateDir, 'sign-ins.json'), JSON.stringify([signedInAt]));
-      const { removed, sessions, signIns } = await removeOrphanedStateDirs(dir, app.url);
+      const { removed, sessions } = await removeOrphanedStateDirs(dir);
       expect(removed).toEqual([`sentinel-e2e-state-${gone}-xyz789`]);
-      // its sign-ins still count against the app's limiter: the next run's pacer gets them
-      expect(signIns).toEqual([signedInAt]);
       expect(sessions).toEqual([{ who: "user 2's stored session (of an earlier run that was killed)", ended: true }]);
       expect(app.sessions.size).toBe(0);
     } finally {

@@ -5,10 +5,12 @@
  * through e2e/reporter.ts's `<reportsDir>/e2e-results.json`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { resolveBrowser } from '../core/browser.ts';
 import type { Config } from '../core/config.ts';
 import { SentinelError } from '../core/errors.ts';
@@ -17,7 +19,7 @@ import { createRedactor } from '../core/redact.ts';
 import { claimReportsDir, claimReportsSubdir } from '../core/reports-dir.ts';
 import { readJsonLines, stateFile } from '../core/run-state.ts';
 import { dropBrowserArtifacts, scrubReports, secretVariants, type ScrubReport } from '../core/scrub.ts';
-import { endStoredSessions, readSessionTarget, writeSessionTarget, type SessionOutcome } from '../core/sign-out.ts';
+import { endStoredSessions, writeSessionTarget, type SessionOutcome } from '../core/sign-out.ts';
 import { isCheckId, type BrowserCheckId, type CheckResult } from '../core/result.ts';
 import { mergeCleanups, mergeScrubReports, type BrowserRunCleanup } from './cleanup.ts';
 import { errorLine } from './child-output.ts';
@@ -29,14 +31,12 @@ export interface RunBrowserChecksOptions {
   checks: readonly BrowserCheckId[];
   reportsDir: string;
   signal?: AbortSignal;
-  /** Called once per check id as its result becomes known. */
+  /** Called once per check id as its result becomes known (as soon as its test ends). */
   onResult?: (result: CheckResult) => void | Promise<void>;
+  /** A step line of a running check (`who`: the check id, or the setup), e.g. a wait for the sign-in limit. */
+  onStep?: (who: string, line: string) => void;
   /** Overall deadline of the Playwright run; default derived from the config's timeouts. */
   deadlineMs?: number;
-  /** Times (ms) of sign-in requests made just before (the login-v2-redirect probe's): the pacer counts them. */
-  priorSignIns?: readonly number[];
-  /** Called once at the end with the times of every sign-in known (prior ones and the run's own). */
-  onSignIns?: (times: number[]) => void;
   /** Called once at the end with how scrubbing went and the sessions left signed in (runner/cleanup.ts). */
   onCleanup?: (cleanup: BrowserRunCleanup) => void;
   /** Playwright workers (the monitor runs one flow at a time); default the config's. */
@@ -144,21 +144,16 @@ export async function runBrowserChecks(
   const disruptive = checks.filter((id) => id === 'e2e-session-redeploy');
   const results: CheckResult[] = [];
   const cleanups: BrowserRunCleanup[] = [];
-  let signIns = [...(options.priorSignIns ?? [])];
   if (independent.length > 0) {
-    const run = await runPlaywright(config, env, { ...options, priorSignIns: signIns }, independent, { subdir: '' });
+    const run = await runPlaywright(config, env, options, independent, { subdir: '' });
     results.push(...run.results);
     cleanups.push(run.cleanup);
-    signIns = run.signIns;
   }
   if (disruptive.length > 0 && !options.signal?.aborted) {
-    // the second run paces its sign-in against the first run's (Better Auth's limiter outlives a run)
-    const run = await runPlaywright(config, env, { ...options, priorSignIns: signIns }, disruptive, { subdir: DISRUPTIVE_SUBDIR, project: 'disruptive' });
+    const run = await runPlaywright(config, env, options, disruptive, { subdir: DISRUPTIVE_SUBDIR, project: 'disruptive' });
     results.push(...run.results);
     cleanups.push(run.cleanup);
-    signIns = run.signIns;
   }
-  options.onSignIns?.(signIns);
   options.onCleanup?.(mergeCleanups(cleanups));
   return checks.map((id) => results.find((r) => r.id === id)!);
 }
@@ -172,18 +167,14 @@ async function runPlaywright(
   options: RunBrowserChecksOptions,
   checks: BrowserCheckId[],
   phase: { subdir: string; project?: string },
-): Promise<{ results: CheckResult[]; signIns: number[]; cleanup: BrowserRunCleanup }> {
+): Promise<{ results: CheckResult[]; cleanup: BrowserRunCleanup }> {
   // Nothing is written or scrubbed in a folder sentinel did not create (core/reports-dir.ts).
   const reportsRoot = claimReportsDir(options.reportsDir);
   const reportsDir = phase.subdir ? claimReportsSubdir(reportsRoot, phase.subdir) : reportsRoot;
   const resultsFile = join(reportsDir, E2E_RESULTS_FILE);
   await rm(resultsFile, { force: true });
-  const orphaned = await removeOrphanedStateDirs(tmpdir(), config.appUrl);
-  // A killed run's sign-ins still count against Better Auth's limiter: the pacer counts them too.
-  const priorSignIns = [...(options.priorSignIns ?? []), ...orphaned.signIns];
+  const orphaned = await removeOrphanedStateDirs(tmpdir());
   const stateDir = await mkdtemp(join(tmpdir(), `${STATE_DIR_PREFIX}${process.pid}-`));
-  // e2e/support/pacer.ts keeps its record of sign-in times in this file
-  if (priorSignIns.length) await writeFile(join(stateDir, 'sign-ins.json'), JSON.stringify(priorSignIns));
   // whoever must sign this run's stored sessions out (the runner below, the orphan guard) needs the app
   await writeSessionTarget(stateDir, { appUrl: config.appUrl, timeoutMs: config.timeouts.actionMs });
   const redact = createRedactor(secretVariants(collectSecrets(config)));
@@ -200,8 +191,9 @@ async function runPlaywright(
     // the user's folder, so relative paths in SENTINEL_* (config file, CA, migrations) mean what they meant
     cwd: process.cwd(),
     // parentPid: Playwright's runner takes its group down if this process dies first (e2e/support/orphan-guard.ts)
-    env: { ...childEnv(config, env, reportsDir), [INTERNAL_VARIABLES.stateDir]: stateDir, [INTERNAL_VARIABLES.parentPid]: String(process.pid) },
-    stdio: ['ignore', debug ? 'inherit' : 'ignore', debug ? 'inherit' : 'pipe'],
+    env: { ...childEnv(config, env, reportsDir), [INTERNAL_VARIABLES.stateDir]: stateDir, [INTERNAL_VARIABLES.parentPid]: String(process.pid), [INTERNAL_VARIABLES.eventsFd]: '3' },
+    // fd 3: e2e/reporter.ts sends each result and step line as it happens
+    stdio: ['ignore', debug ? 'inherit' : 'ignore', debug ? 'inherit' : 'pipe', 'pipe'],
     detached: true, // own process group: a kill reaches Chromium and the workers too
   });
   let stderrTail = '';
@@ -217,6 +209,26 @@ async function runPlaywright(
       await options.onResult?.(redact.deep(result));
     }
   };
+  // Live: each result as its test ends, each step line as it is printed.
+  const liveResults = new Map<string, CheckResult>();
+  const events = child.stdio[3] as Readable | null | undefined;
+  let live = Promise.resolve();
+  if (events) {
+    createInterface({ input: events }).on('line', (line) => {
+      let event: { result?: CheckResult; step?: { who: string; line: string } };
+      try {
+        event = JSON.parse(line) as typeof event;
+      } catch {
+        return; // not ours
+      }
+      if (event.step) options.onStep?.(event.step.who, redact(event.step.line));
+      if (event.result && isCheckId(event.result.id)) {
+        const result = withArtifactsUnder(phase.subdir, event.result)!;
+        liveResults.set(result.id, result);
+        live = live.then(() => report([result]));
+      }
+    });
+  }
 
   const deadlineMs = options.deadlineMs ?? defaultDeadlineMs(config, checks);
   let stopReason: 'deadline' | 'interrupted' | undefined;
@@ -241,7 +253,6 @@ async function runPlaywright(
   if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
   if (exit.error) throw new SentinelError('environment', `cannot start Playwright: ${exit.error.message}`, { cause: exit.error });
 
-  const signIns = await readSignIns(join(stateDir, 'sign-ins.json'), priorSignIns);
   // Stored sessions still here were not ended by the setup's teardown project (it failed, or the run
   // was stopped before it): signed out now, and reported either way.
   let sessions: SessionOutcome[];
@@ -264,7 +275,7 @@ async function runPlaywright(
         : `no result from Playwright (exit code ${exit.code}${lastError ? `; ${lastError}` : ''})`;
 
   const final = checks.map((id): CheckResult =>
-    withArtifactsUnder(phase.subdir, byId.get(id)) ?? {
+    withArtifactsUnder(phase.subdir, byId.get(id)) ?? liveResults.get(id) ?? {
       id,
       kind: 'browser',
       status: 'failed',
@@ -274,8 +285,9 @@ async function runPlaywright(
       durationMs: Math.round(performance.now() - started),
     },
   );
+  await live; // the live results first, so a check is never reported twice
   await report(final);
-  return { results: final.map((r) => redact.deep(r)), signIns, cleanup };
+  return { results: final.map((r) => redact.deep(r)), cleanup };
 }
 
 /**
@@ -324,21 +336,18 @@ const STATE_DIR_PREFIX = 'sentinel-e2e-state-';
  * removes its state folder, which holds signed-in storage state: every run signs those sessions out
  * and removes the folders of runs gone.
  */
-/** `appUrl`: the sign-ins of killed runs against this app are returned, for the pacer. */
-export async function removeOrphanedStateDirs(dir = tmpdir(), appUrl?: string): Promise<{ removed: string[]; sessions: SessionOutcome[]; signIns: number[] }> {
+export async function removeOrphanedStateDirs(dir = tmpdir()): Promise<{ removed: string[]; sessions: SessionOutcome[] }> {
   const removed: string[] = [];
   const sessions: SessionOutcome[] = [];
-  const signIns: number[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const owner = new RegExp(`^${STATE_DIR_PREFIX}(\\d+)-`).exec(name);
     if (!owner || processAlive(Number(owner[1]))) continue;
     // Its stored sessions are signed out first, against the app that run wrote down.
     for (const outcome of await endStoredSessions(join(dir, name))) sessions.push({ ...outcome, who: `${outcome.who} (of an earlier run that was killed)` });
-    if (appUrl && (await readSessionTarget(join(dir, name)))?.appUrl === appUrl) signIns.push(...(await readSignIns(join(dir, name, 'sign-ins.json'), [])));
     await rm(join(dir, name), { recursive: true, force: true });
     removed.push(name);
   }
-  return { removed, sessions, signIns };
+  return { removed, sessions };
 }
 
 function processAlive(pid: number): boolean {
@@ -348,16 +357,6 @@ function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-async function readSignIns(file: string, fallback: readonly number[]): Promise<number[]> {
-  try {
-    const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
-    if (Array.isArray(parsed)) return parsed.filter((t): t is number => typeof t === 'number');
-  } catch {
-    // no sign-in happened, or the run was cut short
-  }
-  return [...fallback];
 }
 
 /** Artifact paths are relative to the run's own reports folder; make them relative to the top one. */

@@ -95,6 +95,27 @@ describe('run metrics', () => {
     expect(body).not.toContain('sekrit');
   });
 
+  it('carry the exposure check\'s accepting ports per configured host, so SentinelPortExposed fires from a CI run outside the server too', async () => {
+    const config = configSchema.parse({ appUrl: 'https://gadgetbot.example.com', issuer: 'https://auth.example.com', exposure: { hosts: ['gadgetbot.example.com', 'auth.example.com'] } });
+    const exposure: RunSummary['checks'][number] = {
+      id: 'exposure',
+      kind: 'probe',
+      status: 'failed',
+      reason: 'port_exposed',
+      startedAt: STARTED,
+      durationMs: 40,
+      observations: {
+        hosts: [
+          { host: 'gadgetbot.example.com', addresses: ['192.0.2.10'], exposedPorts: [5432], complete: true },
+          { host: 'auth.example.com', addresses: [], exposedPorts: [], complete: false, reason: 'dns' },
+          { host: 'not-configured.example.com', addresses: ['192.0.2.99'], exposedPorts: [22], complete: true },
+        ],
+      },
+    };
+    const { body } = await buildRunMetrics(config, { ...summary, checks: [exposure] });
+    expect(body.split('\n').filter((line) => line.startsWith('sentinel_exposed_ports'))).toEqual(['sentinel_exposed_ports{host="gadgetbot.example.com"} 1']);
+  });
+
   it.skipIf(!hasPromtool())('pass `promtool check metrics`', async () => {
     const { body } = await buildRunMetrics(configWith(undefined), summary);
     const output = execFileSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8', timeout: 10_000 });

@@ -12,7 +12,7 @@ import { collectSecrets, type Config } from '../core/config.ts';
 import type { RedeployObservation } from '../core/observations.ts';
 import { createRedactor, safeTarget } from '../core/redact.ts';
 import { countsAsPassed, type RunSummary } from '../core/result.ts';
-import { STATE_SET, stateOf } from './metrics.ts';
+import { STATE_SET, exposedPortCounts, stateOf } from './metrics.ts';
 import { checkTypeOf, targetOf } from './monitor/checks.ts';
 
 export const PUSH_JOB = 'gadgetbot_sentinel';
@@ -59,6 +59,8 @@ export async function buildRunMetrics(config: Config, summary: RunSummary, deplo
   // Only one-shot runs redeploy (the monitor never does): this push is where the redeploy alert's series comes from.
   const sessionSurvived = new Gauge({ name: 'sentinel_session_survived_redeploy', help: `Whether the session survived the redeploy (1) or not (0), ${help}; absent unless the run measured one`, labelNames: ['check'], registers: [registry] });
   const downtime = new Gauge({ name: 'sentinel_redeploy_downtime_seconds', help: `App downtime during the redeploy in seconds, ${help}; absent unless the run measured one`, labelNames: ['check'], registers: [registry] });
+  // The exposure check belongs outside the server (a CI runner is): its finding must reach the alert from a one-shot run too.
+  const exposedPorts = new Gauge({ name: 'sentinel_exposed_ports', help: `Ports of the closed list that accepted a connection, per exposure host, ${help}`, labelNames: ['host'], registers: [registry] });
 
   for (const check of summary.checks) {
     const state = stateOf(check);
@@ -72,6 +74,9 @@ export async function buildRunMetrics(config: Config, summary: RunSummary, deplo
     if (Number.isFinite(finishedSeconds)) {
       lastRun.set({ check: check.id }, finishedSeconds);
       if (countsAsPassed(check.status)) lastSuccess.set({ check: check.id }, finishedSeconds);
+    }
+    if (check.id === 'exposure') {
+      for (const [host, count] of exposedPortCounts(config.exposure.hosts ?? [], check.observations?.hosts)) if (count !== undefined) exposedPorts.set({ host }, count);
     }
     const redeploy = check.observations as Partial<RedeployObservation> | undefined;
     if (typeof redeploy?.sessionKept === 'boolean') {

@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../core/config.ts';
 import { SentinelError } from '../core/errors.ts';
-import { SIGN_IN_LIMIT } from '../core/sign-in-limit.ts';
 import { startStack, type RunningStack } from '../fixtures/stack/index.ts';
 import type { BrowserRunCleanup } from './cleanup.ts';
 import { REPO_ROOT, envFromStackInfo } from './embedded-stack.ts';
@@ -121,9 +120,8 @@ describe('against the reference stack', () => {
     const checks = ['e2e-login'] as const;
     const args = [playwrightCliPath(), 'test', '--config', join(REPO_ROOT, 'playwright.config.ts'), '--project', 'setup', '--project', 'checks', '--grep', grepFor(checks), ...grepInvertFor(checks)];
     const cleanups: BrowserRunCleanup[] = [];
-    // The run before signed in on this stack moments ago in a process of its own: its pacer counts them as the limit used up.
-    const priorSignIns = Array.from({ length: SIGN_IN_LIMIT.max }, () => Date.now());
-    const results = await runBrowserChecks(loaded.config, env, { checks, reportsDir, priorSignIns, command: { file: process.execPath, args: [wrapper, ...args] }, onCleanup: (c) => void cleanups.push(c) });
+    // The runs before signed in on this stack moments ago: the shared sign-in record (core/sign-in-record.ts) paces this one.
+    const results = await runBrowserChecks(loaded.config, env, { checks, reportsDir, command: { file: process.execPath, args: [wrapper, ...args] }, onCleanup: (c) => void cleanups.push(c) });
 
     expect(results.map((r) => [r.id, r.status, r.message])).toEqual([['e2e-login', 'passed', undefined]]);
     expect(cleanups).toHaveLength(1);

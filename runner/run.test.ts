@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { SentinelError } from '../core/errors.ts';
-import { exitCodeOf, type CheckResult, type ProbeCheckId } from '../core/result.ts';
+import { CHECK_IDS, PROBE_CHECK_IDS, exitCodeOf, type CheckResult, type ProbeCheckId } from '../core/result.ts';
 import type { EmbeddedStack } from './embedded-stack.ts';
 import { executeRun } from './run.ts';
 import { BASE_ENV } from './test-support/config.ts';
@@ -31,6 +31,8 @@ function fakeStack(calls: string[]): (options: unknown) => Promise<EmbeddedStack
         SENTINEL_COOLIFY_URL: 'https://127.0.0.1:40004',
         SENTINEL_COOLIFY_TOKEN: '1|coolify-SECRET',
         SENTINEL_COOLIFY_APP_UUID: 'uuid',
+        SENTINEL_COOLIFY_APP_DB_UUID: 'db-uuid',
+        SENTINEL_EXPOSURE_HOSTS: 'localhost,127.0.0.1',
         SENTINEL_ALLOW_MUTATIONS: 'true',
         SENTINEL_ALLOW_DISRUPTIVE: 'true',
       },
@@ -62,10 +64,11 @@ describe('executeRun', () => {
       },
     });
     expect(calls[0]).toBe('start');
-    expect(calls.slice(1, 6).sort()).toEqual(['probe app-health', 'probe db', 'probe login-v2-redirect', 'probe oidc-discovery', 'probe tls']);
-    expect(calls.slice(6)).toEqual(['browser e2e-login,e2e-admin-crud,e2e-sign-out,e2e-session-redeploy', 'stop']);
-    expect(summary.checks.map((c) => c.status)).toEqual(['passed', 'passed', 'passed', 'passed', 'failed', 'passed', 'passed', 'passed', 'passed']);
-    expect(summary.totals).toEqual({ passed: 8, failed: 1, flaky: 0, skipped: 0 });
+    const probeCalls = PROBE_CHECK_IDS.length;
+    expect(calls.slice(1, 1 + probeCalls).sort()).toEqual(PROBE_CHECK_IDS.map((id) => `probe ${id}`).sort());
+    expect(calls.slice(1 + probeCalls)).toEqual(['browser e2e-login,e2e-admin-crud,e2e-sign-out,e2e-session-redeploy', 'stop']);
+    expect(summary.checks.map((c) => c.status)).toEqual(CHECK_IDS.map((id) => (id === 'db' ? 'failed' : 'passed')));
+    expect(summary.totals).toEqual({ passed: CHECK_IDS.length - 1, failed: 1, flaky: 0, skipped: 0 });
     expect(summary.target).toBe('https://localhost:40001');
     expect(exitCodeOf(summary.checks)).toBe(1);
     const written = await Promise.all(['summary.json', 'junit.xml', 'summary.md'].map((f) => readFile(join(dir, 'reports', f), 'utf8')));
@@ -77,7 +80,7 @@ describe('executeRun', () => {
     let ran = false;
     const error = await executeRun({
       mode: 'ci',
-      env: { ...BASE_ENV, SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      env: { ...BASE_ENV, SENTINEL_EXPOSURE_HOSTS: 'gadgetbot.example.test', SENTINEL_REPORTS_DIR: join(dir, 'reports') },
       embedded: false,
       write: () => {},
       probe: async (id: ProbeCheckId) => {
@@ -89,8 +92,10 @@ describe('executeRun', () => {
     expect(error).toBeInstanceOf(SentinelError);
     expect((error as SentinelError).code).toBe('not_configured');
     expect((error as SentinelError).message.split('\n')).toEqual([
-      'sentinel: a ci run cannot vouch for a check that is not configured:',
+      'sentinel: a ci run cannot vouch for 3 checks that are not configured:',
       '- db: no database URL (SENTINEL_DATABASE_URL) — or leave it out on purpose with --skip db (SENTINEL_SKIP), or pass --allow-skipped',
+      '- coolify-resources: Coolify is not configured (SENTINEL_COOLIFY_URL, SENTINEL_COOLIFY_TOKEN, SENTINEL_COOLIFY_APP_UUID) — or leave it out on purpose with --skip coolify-resources (SENTINEL_SKIP), or pass --allow-skipped',
+      '- backups: Coolify is not configured (SENTINEL_COOLIFY_URL, SENTINEL_COOLIFY_TOKEN, SENTINEL_COOLIFY_APP_UUID) and no database uuid (SENTINEL_COOLIFY_APP_DB_UUID, SENTINEL_COOLIFY_ZITADEL_DB_UUID) — or leave it out on purpose with --skip backups (SENTINEL_SKIP), or pass --allow-skipped',
     ]);
   });
 
@@ -105,15 +110,18 @@ describe('executeRun', () => {
       browser: async (_c, _e, options) => options.checks.map((id) => passed(id, 'browser')),
     });
     expect(summary.mode).toBe('ci');
-    expect(summary.totals).toEqual({ passed: 6, failed: 0, flaky: 0, skipped: 3 });
+    expect(summary.totals).toEqual({ passed: 8, failed: 0, flaky: 0, skipped: 6 });
     expect(summary.checks.filter((c) => c.status === 'skipped').map((c) => [c.id, c.reason])).toEqual([
       ['db', 'not_configured'],
+      ['coolify-resources', 'not_configured'],
+      ['backups', 'not_configured'],
+      ['exposure', 'not_configured'],
       ['e2e-admin-crud', 'not_permitted'],
       ['e2e-session-redeploy', 'not_permitted'],
     ]);
     expect(exitCodeOf(summary.checks)).toBe(0);
     const json = JSON.parse(await readFile(join(dir, 'reports', 'summary.json'), 'utf8')) as { checks: Array<{ status: string }> };
-    expect(json.checks.filter((c) => c.status === 'passed')).toHaveLength(6);
+    expect(json.checks.filter((c) => c.status === 'passed')).toHaveLength(8);
   });
 
   test('what the browser run left to say (scrub, sessions) reaches the console and summary.json; the verdict stays', async () => {
@@ -238,7 +246,7 @@ describe('executeRun', () => {
     let browserCalled = false;
     const summary = await executeRun({
       mode: 'postdeploy',
-      env: { ...BASE_ENV, SENTINEL_SKIP: 'db', SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      env: { ...BASE_ENV, SENTINEL_SKIP: 'db,coolify-resources,backups,exposure', SENTINEL_REPORTS_DIR: join(dir, 'reports') },
       embedded: false,
       write: () => {},
       signal: controller.signal,

@@ -67,13 +67,10 @@ export async function runChecks(options: RunChecksOptions): Promise<RunSummary> 
     if (signal?.aborted) {
       for (const id of browserIds) await record(interrupted(id, 'browser'));
     } else {
-      options.progress?.(`… running ${browserIds.join(', ')} in Playwright (results when it ends)`);
-      // login-v2-redirect made one sign-in request: the browser checks' pacer must count it too.
-      const redirectProbe = results.get('login-v2-redirect');
-      const priorSignIns = redirectProbe && redirectProbe.status !== 'skipped' ? [Date.parse(redirectProbe.startedAt) + redirectProbe.durationMs] : [];
+      options.progress?.(`… running ${browserIds.join(', ')} in Playwright`);
       const browserResults = await browser(config, options.env, {
+        onStep: (who, line) => options.progress?.(`… ${who}: ${line}`),
         checks: browserIds,
-        priorSignIns,
         reportsDir: resolve(config.reportsDir),
         ...(signal ? { signal } : {}),
         onResult: (result) => record(result),
@@ -81,7 +78,11 @@ export async function runChecks(options: RunChecksOptions): Promise<RunSummary> 
           cleanup = done;
         },
       });
-      for (const result of browserResults) if (!results.has(result.id)) await record(result);
+      // Checks reported live keep their line; the summary gets their final form (scrubbing may have dropped artifacts).
+      for (const result of browserResults) {
+        if (results.has(result.id)) results.set(result.id, result);
+        else await record(result);
+      }
       for (const line of cleanup ? cleanupLines(cleanup) : []) options.progress?.(line);
     }
   }

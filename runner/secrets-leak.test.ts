@@ -135,7 +135,7 @@ describe('secrets never leave the process', () => {
     // 2. The monitor, one cycle on the same stack: probes plus one browser flow that fails after sign-in.
     const loaded = loadConfig(env, {
       reportsDir: monitorReportsDir,
-      checks: ['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db', 'e2e-login', 'e2e-sign-out'],
+      checks: ['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db', 'idp-token', 'idp-health', 'e2e-login', 'e2e-sign-out'],
       monitor: { listen: '127.0.0.1:0', probeSchedule: '0 0 1 1 *', browserSchedule: '0 0 1 1 *' },
     });
     if (!loaded.ok) throw new Error(`monitor config invalid: ${JSON.stringify(loaded.issues)}`);
@@ -165,6 +165,7 @@ describe('secrets never leave the process', () => {
       ...tokens.map((token, i) => ({ label: `session token ${i + 1}`, value: token })),
       { label: 'Coolify token', value: info.coolifyToken },
       { label: 'Coolify read-only token', value: info.coolifyReadOnlyToken },
+      { label: 'service user client secret', value: info.machineUser.clientSecret },
       { label: 'database password', value: dbPassword },
       { label: 'database URL', value: info.databaseUrl },
     ];

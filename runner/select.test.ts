@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { loadConfig } from '../core/config.ts';
 import { CHECK_IDS } from '../core/result.ts';
 import { selectChecks, unconfiguredChecks } from './select.ts';
 import { BASE_ENV, configFrom } from './test-support/config.ts';
@@ -9,6 +10,8 @@ const FULL_ENV = {
   SENTINEL_COOLIFY_URL: 'https://coolify.example.test',
   SENTINEL_COOLIFY_TOKEN: 'coolify-SECRET-token',
   SENTINEL_COOLIFY_APP_UUID: 'app-uuid',
+  SENTINEL_COOLIFY_APP_DB_UUID: 'app-db-uuid',
+  SENTINEL_EXPOSURE_HOSTS: 'gadgetbot.example.test,auth.example.test',
 };
 
 const reasons = (selection: ReturnType<typeof selectChecks>) => Object.fromEntries(selection.skipped.map((s) => [s.id, s.reason]));
@@ -22,7 +25,7 @@ describe('selectChecks', () => {
 
   test('a configured target needs permission for mutating and disruptive checks', () => {
     const selection = selectChecks({ mode: 'postdeploy', config: configFrom(FULL_ENV), embedded: false });
-    expect(selection.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db', 'e2e-login', 'e2e-sign-out']);
+    expect(selection.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db', 'coolify-resources', 'backups', 'idp-token', 'idp-health', 'exposure', 'e2e-login', 'e2e-sign-out']);
     expect(reasons(selection)).toEqual({ 'e2e-admin-crud': 'not_permitted', 'e2e-session-redeploy': 'not_permitted' });
     for (const skip of selection.skipped) {
       expect(skip.status).toBe('skipped');
@@ -61,12 +64,17 @@ describe('selectChecks', () => {
     expect(reasons(selection)['e2e-admin-crud']).toBe('not_permitted');
   });
 
-  test('no database URL skips db; no users skips every browser check', () => {
+  test('no database URL skips db; no exposure host skips exposure (never a port check by default); no users skips every browser check', () => {
     const config = configFrom({ SENTINEL_APP_URL: BASE_ENV.SENTINEL_APP_URL, SENTINEL_ISSUER: BASE_ENV.SENTINEL_ISSUER });
     const selection = selectChecks({ mode: 'postdeploy', config, embedded: false });
-    expect(selection.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect']);
+    expect(selection.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'idp-health']);
+    expect(selection.skipped.find((s) => s.id === 'exposure')?.message).toBe('no exposure host (SENTINEL_EXPOSURE_HOSTS: the public hosts whose ports may be checked)');
     expect(reasons(selection)).toEqual({
       db: 'not_configured',
+      'coolify-resources': 'not_configured',
+      backups: 'not_configured',
+      'idp-token': 'not_configured',
+      exposure: 'not_configured',
       'e2e-login': 'not_configured',
       'e2e-admin-crud': 'not_configured',
       'e2e-sign-out': 'not_configured',
@@ -86,13 +94,37 @@ describe('selectChecks', () => {
     expect(requested.run).toEqual(['tls']);
     expect(requested.skipped.find((s) => s.id === 'db')).toMatchObject({ status: 'skipped', reason: 'not_selected' });
     const probeOnly = selectChecks({ mode: 'probe', config: configFrom(FULL_ENV), embedded: true });
-    expect(probeOnly.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db']);
+    expect(probeOnly.run).toEqual(['tls', 'app-health', 'oidc-discovery', 'login-v2-redirect', 'db', 'coolify-resources', 'backups', 'idp-token', 'idp-health', 'exposure']);
     expect(probeOnly.skipped.map((s) => s.reason)).toEqual(['not_selected', 'not_selected', 'not_selected', 'not_selected']);
   });
 });
 
+describe('Coolify checks', () => {
+  test('coolify-resources needs Coolify; backups needs a database uuid too, and names what is missing', () => {
+    const none = selectChecks({ mode: 'postdeploy', config: configFrom(BASE_ENV), embedded: false });
+    expect(none.skipped.find((s) => s.id === 'coolify-resources')).toMatchObject({ reason: 'not_configured', message: 'Coolify is not configured (SENTINEL_COOLIFY_URL, SENTINEL_COOLIFY_TOKEN, SENTINEL_COOLIFY_APP_UUID)' });
+    expect(none.skipped.find((s) => s.id === 'backups')?.message).toBe(
+      'Coolify is not configured (SENTINEL_COOLIFY_URL, SENTINEL_COOLIFY_TOKEN, SENTINEL_COOLIFY_APP_UUID) and no database uuid (SENTINEL_COOLIFY_APP_DB_UUID, SENTINEL_COOLIFY_ZITADEL_DB_UUID)',
+    );
+    const appOnly = selectChecks({ mode: 'postdeploy', config: configFrom({ ...FULL_ENV, SENTINEL_COOLIFY_APP_DB_UUID: undefined }), embedded: false });
+    expect(appOnly.run).toContain('coolify-resources');
+    expect(appOnly.skipped.find((s) => s.id === 'backups')).toMatchObject({ reason: 'not_configured', message: 'no database uuid (SENTINEL_COOLIFY_APP_DB_UUID, SENTINEL_COOLIFY_ZITADEL_DB_UUID)' });
+    const zitadelDbOnly = selectChecks({ mode: 'postdeploy', config: configFrom({ ...FULL_ENV, SENTINEL_COOLIFY_APP_DB_UUID: undefined, SENTINEL_COOLIFY_ZITADEL_DB_UUID: 'z-db' }), embedded: false });
+    expect(zitadelDbOnly.run).toContain('backups');
+  });
+
+  test('a resource uuid without the Coolify settings is a configuration error naming them', () => {
+    const loaded = loadConfig({ ...BASE_ENV, SENTINEL_COOLIFY_ZITADEL_DB_UUID: 'z-db', SENTINEL_BACKUP_MAX_AGE_HOURS: '0' } as NodeJS.ProcessEnv);
+    expect(loaded.ok).toBe(false);
+    expect(!loaded.ok && loaded.issues.map((i) => `${i.variable ?? i.path}: ${i.message}`)).toEqual([
+      'SENTINEL_BACKUP_MAX_AGE_HOURS: backups.maxAgeHours must be greater than 0',
+      'SENTINEL_COOLIFY_ZITADEL_DB_UUID: coolify.zitadelDbUuid needs coolify.url, coolify.token and coolify.appUuid',
+    ]);
+  });
+});
+
 describe('unconfiguredChecks: the ci/postdeploy gate', () => {
-  const NO_DB = { ...BASE_ENV };
+  const NO_DB = { ...FULL_ENV, SENTINEL_DATABASE_URL: undefined };
   test('a not_configured check blocks ci and postdeploy runs, one line each; probe and monitor runs are not gated', () => {
     const config = configFrom(NO_DB);
     for (const mode of ['ci', 'postdeploy'] as const) {
@@ -100,6 +132,16 @@ describe('unconfiguredChecks: the ci/postdeploy gate', () => {
       expect(lines).toEqual(['- db: no database URL (SENTINEL_DATABASE_URL) — or leave it out on purpose with --skip db (SENTINEL_SKIP), or pass --allow-skipped']);
     }
     for (const mode of ['probe', 'monitor'] as const) expect(unconfiguredChecks(mode, config, selectChecks({ mode, config, embedded: false }))).toEqual([]);
+  });
+
+  test('idp-token without its service user (id and secret) is not configured, and blocks the gate like any other', () => {
+    const config = configFrom({ ...FULL_ENV, SENTINEL_IDP_TOKEN_CLIENT_ID: undefined, SENTINEL_IDP_TOKEN_CLIENT_SECRET: undefined });
+    const selection = selectChecks({ mode: 'postdeploy', config, embedded: false });
+    expect(selection.skipped.find((s) => s.id === 'idp-token')).toMatchObject({ status: 'skipped', reason: 'not_configured', message: 'no service user (SENTINEL_IDP_TOKEN_CLIENT_ID and SENTINEL_IDP_TOKEN_CLIENT_SECRET)' });
+    expect(selection.run).toContain('idp-health');
+    expect(unconfiguredChecks('postdeploy', config, selection)).toEqual([
+      '- idp-token: no service user (SENTINEL_IDP_TOKEN_CLIENT_ID and SENTINEL_IDP_TOKEN_CLIENT_SECRET) — or leave it out on purpose with --skip idp-token (SENTINEL_SKIP), or pass --allow-skipped',
+    ]);
   });
 
   test('--skip (SENTINEL_SKIP) deselects on purpose; --allow-skipped lets it pass as a visible skip; not_permitted never blocks', () => {

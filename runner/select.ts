@@ -4,7 +4,7 @@
  */
 import { DISRUPTIVE_CHECKS, MUTATING_CHECKS, type Config } from '../core/config.ts';
 import { CHECK_IDS, PROBE_CHECK_IDS, checkKind, skipped, type CheckId, type CheckResult, type Reason } from '../core/result.ts';
-import { defaultTlsHosts } from '../probes/targets.ts';
+import { defaultTlsHosts, watchedDatabases, watchedResources } from '../probes/targets.ts';
 
 export type RunMode = 'postdeploy' | 'ci' | 'monitor' | 'probe';
 
@@ -64,8 +64,21 @@ function decide(id: CheckId, input: SelectionInput): Decision {
   if (id === 'db' && !config.databaseUrl) {
     return { id, run: false, reason: 'not_configured', message: 'no database URL (SENTINEL_DATABASE_URL)' };
   }
+  if (id === 'coolify-resources' && watchedResources(config).length === 0) {
+    return { id, run: false, reason: 'not_configured', message: 'Coolify is not configured (SENTINEL_COOLIFY_URL, SENTINEL_COOLIFY_TOKEN, SENTINEL_COOLIFY_APP_UUID)' };
+  }
+  if (id === 'backups' && watchedDatabases(config).length === 0) {
+    const what = watchedResources(config).length === 0 ? 'Coolify is not configured (SENTINEL_COOLIFY_URL, SENTINEL_COOLIFY_TOKEN, SENTINEL_COOLIFY_APP_UUID) and no' : 'no';
+    return { id, run: false, reason: 'not_configured', message: `${what} database uuid (SENTINEL_COOLIFY_APP_DB_UUID, SENTINEL_COOLIFY_ZITADEL_DB_UUID)` };
+  }
+  if (id === 'idp-token' && !(config.idpToken.clientId && config.idpToken.clientSecret)) {
+    return { id, run: false, reason: 'not_configured', message: 'no service user (SENTINEL_IDP_TOKEN_CLIENT_ID and SENTINEL_IDP_TOKEN_CLIENT_SECRET)' };
+  }
   if (id === 'tls' && !config.tls.hosts?.length && defaultTlsHosts(config).length === 0) {
     return { id, run: false, reason: 'not_configured', message: 'no https host to check (set SENTINEL_TLS_HOSTS or use https URLs)' };
+  }
+  if (id === 'exposure' && !config.exposure.hosts?.length) {
+    return { id, run: false, reason: 'not_configured', message: 'no exposure host (SENTINEL_EXPOSURE_HOSTS: the public hosts whose ports may be checked)' };
   }
   if (checkKind(id) === 'browser' && config.users.length === 0) {
     return { id, run: false, reason: 'not_configured', message: 'no test user (SENTINEL_USER and SENTINEL_PASSWORD)' };

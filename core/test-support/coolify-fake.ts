@@ -35,6 +35,21 @@ export interface FakeCoolifyOptions {
   appStatus?: string;
 }
 
+/** A Docker Compose service as `GET /services/{uuid}` returns it (the parts' raw rows). */
+export interface FakeService {
+  name: string;
+  status: string;
+  applications: Array<{ name: string; status: string; exclude_from_status?: boolean }>;
+  databases: Array<{ name: string; status: string; exclude_from_status?: boolean }>;
+}
+
+/** A standalone database and its scheduled backups, the raw JSON `GET /databases/{uuid}/backups` answers. */
+export interface FakeDatabase {
+  name: string;
+  status: string;
+  backups: Array<Record<string, unknown>>;
+}
+
 export interface FakeCoolify {
   url: string;
   requests: RecordedRequest[];
@@ -55,15 +70,23 @@ export interface FakeCoolify {
   failPolls: number;
   /** POST /deploy hands back this existing deployment instead of queueing one (a stale answer) */
   deployAnswersWith: string | undefined;
+  /** what GET /version prints */
+  version: string;
+  /** false: the backup endpoints fall into the catch-all 404 (a Coolify before v4.0.0-beta.429) */
+  backupApi: boolean;
+  services: Record<string, FakeService>;
+  databases: Record<string, FakeDatabase>;
   /** adds a deployment as if Coolify had started one (a webhook or someone else's deploy), `ageMs` before now */
   addDeployment(status: string, options?: { ageMs?: number }): FakeDeployment;
   setStatus(deploymentUuid: string, status: string): void;
+  /** the application's `status` string from now on */
+  setAppStatus(status: string): void;
   close(): Promise<void>;
 }
 
 export async function startFakeCoolify(options: FakeCoolifyOptions): Promise<FakeCoolify> {
   let appStatus = options.appStatus ?? 'running:healthy';
-  const state: Omit<FakeCoolify, 'url' | 'close' | 'addDeployment' | 'setStatus'> = {
+  const state: Omit<FakeCoolify, 'url' | 'close' | 'addDeployment' | 'setStatus' | 'setAppStatus'> = {
     requests: [],
     deployments: [],
     nextDeploy: { finalStatus: 'finished', polls: 2 },
@@ -74,6 +97,10 @@ export async function startFakeCoolify(options: FakeCoolifyOptions): Promise<Fak
     hangPaths: [],
     failPolls: 0,
     deployAnswersWith: undefined,
+    version: '4.2.0',
+    backupApi: true,
+    services: {},
+    databases: {},
   };
   // Real time (the driver compares created_at with its own clock), strictly increasing so that
   // newest-first stays well defined. Laravel serialises timestamps as ISO 8601 with microseconds.
@@ -117,6 +144,7 @@ export async function startFakeCoolify(options: FakeCoolifyOptions): Promise<Fak
       res.end('OK');
       return;
     }
+    if (!isKnownRoute(url.pathname, state.backupApi)) return send(res, 404, CATCH_ALL);
     if (state.apiDisabled) return send(res, 403, { success: true, message: 'API is disabled.' });
     const token = req.headers.authorization?.replace(/^Bearer /, '');
     const abilities = token ? options.tokens[token] : undefined;
@@ -167,7 +195,25 @@ export async function startFakeCoolify(options: FakeCoolifyOptions): Promise<Fak
       if (app[1] !== options.appUuid) return send(res, 404, { message: 'Application not found.' });
       return send(res, 200, { uuid: options.appUuid, name: 'gadgetbot', status: appStatus, fqdn: 'https://gadgetbot.example.com' });
     }
-    return send(res, 404, { message: 'Not found.' });
+    if (url.pathname === '/api/v1/version') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=UTF-8' });
+      res.end(state.version);
+      return;
+    }
+    const service = url.pathname.match(/^\/api\/v1\/services\/([^/]+)$/);
+    if (service) {
+      const found = state.services[service[1]!];
+      if (!found) return send(res, 404, { message: 'Service not found.' });
+      return send(res, 200, { uuid: service[1], ...found, applications: found.applications.map((a, id) => ({ id, exclude_from_status: false, ...a })), databases: found.databases.map((d, id) => ({ id, exclude_from_status: false, ...d })) });
+    }
+    const database = url.pathname.match(/^\/api\/v1\/databases\/([^/]+)(\/backups)?$/);
+    if (database) {
+      const found = state.databases[database[1]!];
+      if (!found) return send(res, 404, { message: 'Database not found.' });
+      if (database[2]) return send(res, 200, found.backups);
+      return send(res, 200, { uuid: database[1], name: found.name, database_type: 'standalone-postgresql', status: found.status });
+    }
+    return send(res, 404, CATCH_ALL);
   };
 
   const advance = (deployment: FakeDeployment) => {
@@ -188,6 +234,9 @@ export async function startFakeCoolify(options: FakeCoolifyOptions): Promise<Fak
   return Object.assign(state, {
     url: `http://127.0.0.1:${port}`,
     addDeployment: (status: string, extra: { ageMs?: number } = {}) => addDeployment(status, status, 0, extra.ageMs ?? 0),
+    setAppStatus(status: string) {
+      appStatus = status;
+    },
     setStatus(deploymentUuid: string, status: string) {
       const deployment = state.deployments.find((d) => d.deployment_uuid === deploymentUuid);
       if (!deployment) throw new Error(`no deployment ${deploymentUuid}`);
@@ -206,4 +255,73 @@ export async function startFakeCoolify(options: FakeCoolifyOptions): Promise<Fak
 function publicShape(deployment: FakeDeployment) {
   const { pollsLeft: _p, finalStatus: _f, ...rest } = deployment;
   return { ...rest, logs: undefined, pull_request_id: 0, force_rebuild: false, is_webhook: false, restart_only: false };
+}
+
+/** Coolify's answer to an `/api/*` path it has no route for. */
+const CATCH_ALL = { message: 'Not found.', docs: 'https://coolify.io/docs' };
+
+function isKnownRoute(path: string, backupApi: boolean): boolean {
+  if (!path.startsWith('/api/')) return false;
+  const routes = [
+    /^\/api\/v1\/(health|version|deploy|deployments)$/,
+    /^\/api\/v1\/deployments\/(applications\/)?[^/]+$/,
+    /^\/api\/v1\/(applications|services|databases)\/[^/]+$/,
+    ...(backupApi ? [/^\/api\/v1\/databases\/[^/]+\/backups$/] : []),
+  ];
+  return routes.some((route) => route.test(path));
+}
+
+const laravelAt = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+/** One backup execution row as Coolify serializes it (v4.2: integer size, raw `finished_at`). */
+export function backupExecution(overrides: { finishedAtMs?: number } & Record<string, unknown> = {}): Record<string, unknown> {
+  const finishedMs = overrides.finishedAtMs ?? Date.now() - 3_600_000;
+  const { finishedAtMs: _f, ...rest } = overrides;
+  return {
+    id: Math.floor(Math.random() * 1e6),
+    uuid: randomUUID().replace(/-/g, '').slice(0, 24),
+    scheduled_database_backup_id: 1,
+    status: 'success',
+    message: '',
+    size: 51234,
+    filename: '/data/coolify/backups/databases/root-0/gadgetbot/pg-dump-gadgetbot-1.dmp',
+    database_name: 'gadgetbot',
+    s3_uploaded: null,
+    local_storage_deleted: false,
+    s3_storage_deleted: false,
+    finished_at: new Date(finishedMs).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ''),
+    created_at: laravelAt(finishedMs - 4_000),
+    updated_at: laravelAt(finishedMs),
+    ...rest,
+  };
+}
+
+/** A scheduled backup row with its executions (newest first): daily at 2 AM, kept 7 days locally, unless overridden. */
+export function backupSchedule(overrides: Record<string, unknown> = {}, executions: Array<Record<string, unknown>> = [backupExecution()]): Record<string, unknown> {
+  return {
+    id: 1,
+    uuid: randomUUID().replace(/-/g, '').slice(0, 24),
+    description: null,
+    enabled: true,
+    save_s3: false,
+    disable_local_backup: false,
+    frequency: '0 2 * * *',
+    database_backup_retention_amount_locally: 0,
+    database_backup_retention_days_locally: 7,
+    database_backup_retention_max_storage_locally: 0,
+    database_backup_retention_amount_s3: 0,
+    database_backup_retention_days_s3: 0,
+    database_backup_retention_max_storage_s3: 0,
+    timeout: 3600,
+    databases_to_backup: 'gadgetbot',
+    dump_all: false,
+    database_type: 'App\\Models\\StandalonePostgresql',
+    database_id: 1,
+    s3_storage_id: null,
+    team_id: 0,
+    created_at: laravelAt(Date.now() - 30 * 86_400_000),
+    updated_at: laravelAt(Date.now() - 30 * 86_400_000),
+    executions,
+    ...overrides,
+  };
 }

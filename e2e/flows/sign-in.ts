@@ -17,7 +17,8 @@ import type { LoginV2Screen } from '../pages/login-v2.ts';
 import { CHROMIUM_ERROR_PAGE_PROTOCOL, type ApiCall } from '../support/traffic.ts';
 import { checkTimeLeftMs, failWith, recordSignInWait, withReason } from '../support/check.ts';
 import { withoutQuery } from '../support/login-sequence.ts';
-import { reserveSignInSlot } from '../support/pacer.ts';
+import { SignInSlotTimeout, claimSignInSlot } from '../../core/sign-in-record.ts';
+import { progress } from '../support/progress.ts';
 
 export interface Credentials {
   loginName: string;
@@ -160,13 +161,25 @@ async function waitForNextScreen(app: App, attempt: Attempt, previousKey: string
   return state!;
 }
 
+/** A slot of Better Auth's sign-in limit (core/sign-in-record.ts), within what is left of the check's deadline. */
+async function claimSlot(app: App): Promise<void> {
+  const timeoutMs = Math.max(0, Math.min(checkTimeLeftMs(app.startedAtMs) - app.config.timeouts.actionMs, app.config.timeouts.browserCheckMs));
+  try {
+    const waitedMs = await claimSignInSlot(app.config.appUrl, { timeoutMs, onWait: (ms) => progress(`waiting ${Math.ceil(ms / 1000)} s for a slot of the sign-in limit`) });
+    if (waitedMs > 0) recordSignInWait(waitedMs);
+  } catch (error) {
+    if (error instanceof SignInSlotTimeout) failWith('rate_limited', `our own earlier sign-ins use up Better Auth's limit beyond this check's deadline: ${error.message}`);
+    throw error;
+  }
+}
+
 /** How one attempt ended: back on the app, or refused with 429 before leaving it. */
 type AttemptOutcome = { kind: 'signed-in' } | { kind: 'rate-limited'; call: ApiCall };
 
 async function attemptSignIn(app: App, user: Credentials): Promise<AttemptOutcome> {
   await app.login.goto();
   await withReason('sign_in_error', () => expect(app.login.signInButton).toBeEnabled());
-  await reserveSignInSlot(app.config.timeouts.browserCheckMs);
+  await claimSlot(app);
   const attempt: Attempt = { navigationsFrom: app.traffic.navigations.length, apiCallsFrom: app.traffic.apiCalls.length };
   await app.login.startSignIn();
 
@@ -256,6 +269,7 @@ export async function signIn(app: App, user: Credentials): Promise<void> {
     if (waitMs + app.config.timeouts.actionMs > leftMs) {
       failWith('rate_limited', `${RATE_LIMITED} and asks to wait ${Math.ceil(waitMs / 1000)} s, beyond the check's deadline (${Math.max(0, Math.floor(leftMs / 1000))} s left)`);
     }
+    progress(`the app answered 429: waiting ${Math.ceil(waitMs / 1000)} s as it asks`);
     await delay(waitMs);
     recordSignInWait(waitMs);
   }

@@ -1,8 +1,10 @@
 import type { RedeployObservation } from '../../core/observations.ts';
-import { createRedeployDriver, judgeRedeploy, judgeRedeployError, settleWindowMs, type RedeployOutcome } from '../../core/redeploy.ts';
+import type { RedeployOutcome } from '../../core/redeploy-driver.ts';
+import { createRedeployDriver, judgeRedeploy, judgeRedeployError, settleWindowMs } from '../../core/redeploy.ts';
 import { authorizeEndpoint } from '../../core/sign-in-rules.ts';
 import { attachObservations, checkDetails, failWith, test, warnWith } from '../fixtures.ts';
 import { expectDashboard, signIn } from '../flows/sign-in.ts';
+import { progress } from '../support/progress.ts';
 import { AvailabilityWatch, type AvailabilitySummary } from '../support/availability.ts';
 
 test.use({ signedInAs: 'fresh' });
@@ -44,7 +46,9 @@ test('e2e-session-redeploy: a signed-in session survives an app redeploy while t
     let upAgain = false;
     let availability: AvailabilitySummary;
     try {
+      progress(driver.name === 'coolify' ? 'redeploying through Coolify…' : 'redeploying with the redeploy command…');
       outcome = await driver.redeploy(AbortSignal.timeout(sentinel.coolify.deployTimeoutMs));
+      if (outcome.ok) progress('redeployed; waiting for the app to answer again');
       // The platform may call the deploy done before the new instance answers: wait for it.
       if (outcome.ok) upAgain = await watch.appUp(Date.now() + settleWindowMs(sentinel));
     } catch (error) {

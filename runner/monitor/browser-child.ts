@@ -4,8 +4,8 @@
  * process, which runs runner/playwright.ts's runBrowserChecks (itself spawning Playwright and
  * Chromium in their own process group) with `--workers 1`, and prints one `RESULTS <json>` line. SIGTERM aborts the run,
  * which kills the Playwright group, and then exits.
- * stdin: one JSON line { config, env, checks, reportsDir, deadlineMs, priorSignIns }; stdout: `SIGN_INS <json>`
- * (the run's record of sign-in times) and `CLEANUP <json>` (runner/cleanup.ts) before the result line.
+ * stdin: one JSON line { config, env, checks, reportsDir, deadlineMs }; stdout: `CLEANUP <json>`
+ * (runner/cleanup.ts) before the result line.
  */
 import { createInterface } from 'node:readline';
 import type { Config } from '../../core/config.ts';
@@ -18,7 +18,6 @@ interface Request {
   checks: BrowserCheckId[];
   reportsDir: string;
   deadlineMs?: number;
-  priorSignIns?: number[];
 }
 
 const controller = new AbortController();
@@ -47,8 +46,6 @@ try {
     checkBrowser: false,
     reportsDir: request.reportsDir,
     signal: controller.signal,
-    priorSignIns: request.priorSignIns ?? [],
-    onSignIns: (times) => process.stdout.write(`SIGN_INS ${JSON.stringify(times)}\n`),
     onCleanup: (cleanup) => process.stdout.write(`CLEANUP ${JSON.stringify(cleanup)}\n`),
     ...(request.deadlineMs ? { deadlineMs: request.deadlineMs } : {}),
   });

@@ -36,7 +36,6 @@ export const runBrowserInChild: RunBrowserFn = (config, env, options) =>
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.startsWith('RESULTS ')) outcome = { results: JSON.parse(line.slice(8)) as CheckResult[] };
       else if (line.startsWith('ERROR ')) outcome = { error: JSON.parse(line.slice(6)) as string };
-      else if (line.startsWith('SIGN_INS ')) options.onSignIns?.(JSON.parse(line.slice(9)) as number[]);
       else if (line.startsWith('CLEANUP ')) options.onCleanup?.(JSON.parse(line.slice(8)) as BrowserRunCleanup);
     });
     child.stderr!.on('data', (chunk: Buffer) => {
@@ -58,5 +57,5 @@ export const runBrowserInChild: RunBrowserFn = (config, env, options) =>
       const last = stderrTail.trim().split('\n').pop() ?? '';
       reject(new Error(outcome.error ?? `browser runner exited with code ${code}${last ? `: ${last.slice(0, 200)}` : ''}`));
     });
-    child.stdin!.end(`${JSON.stringify({ config, env, checks: options.checks, reportsDir: options.reportsDir, deadlineMs: options.deadlineMs, priorSignIns: options.priorSignIns })}\n`);
+    child.stdin!.end(`${JSON.stringify({ config, env, checks: options.checks, reportsDir: options.reportsDir, deadlineMs: options.deadlineMs })}\n`);
   });

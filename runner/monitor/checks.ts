@@ -4,7 +4,7 @@
  */
 import type { Config } from '../../core/config.ts';
 import type { BrowserCheckId, CheckId, ProbeCheckId } from '../../core/result.ts';
-import { defaultTlsHosts } from '../../probes/targets.ts';
+import { defaultTlsHosts, watchedDatabases, watchedResources } from '../../probes/targets.ts';
 import type { CheckSpec, CheckType } from '../metrics.ts';
 
 export interface MonitorChecks {
@@ -20,6 +20,11 @@ const CHECK_TYPES: Record<ProbeCheckId, CheckType> = {
   'oidc-discovery': 'oidc',
   'login-v2-redirect': 'oidc',
   db: 'db',
+  'coolify-resources': 'coolify',
+  backups: 'coolify',
+  'idp-token': 'oidc',
+  'idp-health': 'http',
+  exposure: 'tcp',
 };
 
 export function checkTypeOf(id: CheckId): CheckType {
@@ -40,6 +45,11 @@ export function tlsTargets(config: Config): string[] {
   return [...(config.tls.hosts ?? defaultTlsHosts(config))];
 }
 
+/** Hosts the exposure probe checks (bounded: only what the configuration lists). */
+export function exposureHosts(config: Config): string[] {
+  return [...(config.exposure.hosts ?? [])];
+}
+
 function dbTarget(databaseUrl: string | undefined): string {
   if (!databaseUrl) return '(not configured)';
   try {
@@ -56,9 +66,16 @@ export function targetOf(id: CheckId, config: Config): string {
     case 'tls':
       return tlsTargets(config).join(',');
     case 'oidc-discovery':
+    case 'idp-token':
+    case 'idp-health':
       return hostOf(config.issuer);
     case 'db':
       return dbTarget(config.databaseUrl);
+    case 'coolify-resources':
+    case 'backups':
+      return hostOf(config.coolify.url);
+    case 'exposure':
+      return exposureHosts(config).join(',') || '(not configured)';
     default:
       return hostOf(config.appUrl);
   }
@@ -76,6 +93,9 @@ export function checkSpecs(config: Config, selection: MonitorChecks, intervals: 
     scheduled,
     ...(intervalSeconds === undefined ? {} : { intervalSeconds }),
     ...(id === 'tls' ? { tlsTargets: tlsTargets(config) } : {}),
+    ...(id === 'coolify-resources' ? { resources: watchedResources(config).map((r) => r.role) } : {}),
+    ...(id === 'backups' ? { databases: watchedDatabases(config).map((r) => r.role) } : {}),
+    ...(id === 'exposure' ? { exposureHosts: exposureHosts(config) } : {}),
   });
   return [
     ...selection.probes.map((id) => spec(id, id === 'login-v2-redirect' ? (intervals.signIn ?? intervals.probes) : intervals.probes, true)),

@@ -92,6 +92,7 @@ async function statesOf(monitor: MonitorHandle): Promise<Record<string, string>>
 
 const probeSuccessOf = (values: Map<string, number>) => Object.fromEntries(PROBE_CHECK_IDS.map((id) => [id, values.get(`probe_success/${id}`)]));
 const ALL_UP = Object.fromEntries(PROBE_CHECK_IDS.map((id) => [id, 1]));
+const ALL_PASSING = Object.fromEntries(PROBE_CHECK_IDS.map((id) => [id, 'passing']));
 /** Completed runs of a probe so far (every status). */
 const runsOf = (values: Map<string, number>, id: ProbeCheckId) =>
   ['passed', 'failed', 'flaky', 'skipped'].reduce((sum, status) => sum + (values.get(`sentinel_check_results_total/${id}/${status}`) ?? 0), 0);
@@ -107,9 +108,10 @@ describe('monitor under faults of the reference stack', () => {
     try {
       await until(async () => {
         const up = probeSuccessOf(await scrape(monitor));
-        return up['oidc-discovery'] === 0 && up['login-v2-redirect'] === 0;
+        return up['oidc-discovery'] === 0 && up['login-v2-redirect'] === 0 && up['coolify-resources'] === 0;
       }, 'IdP checks at 0', ONE_CYCLE_MS);
-      const DOWN = { tls: 1, 'app-health': 1, 'oidc-discovery': 0, 'login-v2-redirect': 0, db: 1 };
+      // Coolify shows the Zitadel stack exited while its process is stopped.
+      const DOWN = { ...ALL_UP, 'oidc-discovery': 0, 'login-v2-redirect': 0, 'idp-token': 0, 'idp-health': 0, 'coolify-resources': 0 };
 
       // Three more complete cycles while the IdP stays down; every scrape in between tells the same truth.
       const start = await scrape(monitor);
@@ -122,7 +124,14 @@ describe('monitor under faults of the reference stack', () => {
       }, 'three cycles with the IdP down', 3 * ONE_CYCLE_MS);
       expect(snapshots.filter((s) => JSON.stringify(s) !== JSON.stringify(DOWN))).toEqual([]);
       const down = await scrape(monitor);
-      expect(await statesOf(monitor)).toEqual({ tls: 'passing', 'app-health': 'passing', 'oidc-discovery': 'failing:http_status', 'login-v2-redirect': 'failing:idp_error', db: 'passing' });
+      expect(await statesOf(monitor)).toEqual({
+        ...ALL_PASSING,
+        'oidc-discovery': 'failing:http_status',
+        'login-v2-redirect': 'failing:idp_error',
+        'idp-token': 'failing:http_status',
+        'idp-health': 'failing:idp_not_ready',
+        'coolify-resources': 'failing:resource_down',
+      });
       // Every run in the window failed, each with the precise reason (the proxy front answers 502).
       const failuresSince = (key: string) => (down.get(key) ?? 0) - (start.get(key) ?? 0);
       expect(failuresSince('sentinel_check_failures_total/oidc-discovery/http_status')).toBe(runsOf(down, 'oidc-discovery') - runsOf(start, 'oidc-discovery'));
@@ -179,7 +188,7 @@ describe('monitor under faults of the reference stack', () => {
     monitors.push(monitor);
     await monitor.firstCycle;
     const first = await scrape(monitor);
-    expect(await statesOf(monitor)).toEqual({ tls: 'passing', 'app-health': 'failing:timeout', 'oidc-discovery': 'passing', 'login-v2-redirect': 'passing', db: 'passing' });
+    expect(await statesOf(monitor)).toEqual({ ...ALL_PASSING, 'app-health': 'failing:timeout' });
     expect(probeSuccessOf(first)).toEqual({ ...ALL_UP, 'app-health': 0 });
     expect(first.get('sentinel_check_failures_total/app-health/timeout')).toBe(1);
     const status = JSON.parse((await get(`${monitor.url}/status?format=json`)).body) as { checks: Array<{ id: string; state: string; reason?: string; message?: string }> };

@@ -18,8 +18,7 @@ import { isProbeId, selectChecks } from '../select.ts';
 import { checkSpecs } from './checks.ts';
 import { createHistory, type CheckHistory } from './history.ts';
 import { DEADLINE_GRACE_MS, browserDeadlineMs, runBrowserWithDeadline, runProbeWithDeadline, type RunBrowserFn, type RunProbeFn } from './runs.ts';
-import { createSignInLedger } from './sign-ins.ts';
-import { createLane, createScheduler, cronIntervalSeconds, type GroupDefinition, type Scheduler } from './scheduler.ts';
+import { createLane, createScheduler, cronGaps, type GroupDefinition, type Scheduler } from './scheduler.ts';
 import { startServer, type MonitorServer } from './server.ts';
 import { readSentinelAlerts } from './prometheus-alerts.ts';
 import { buildStatus, type DeploymentStatus } from './status-page.ts';
@@ -77,6 +76,8 @@ const SHUTDOWN_WORK_GRACE_MS = 8_000;
 const DEPLOY_START_RETRY_MS = 30_000;
 /** The one probe that signs in (one POST /api/auth/sign-in/social per run). */
 const SIGN_IN_PROBE = 'login-v2-redirect' satisfies ProbeCheckId;
+/** The probe that reads Coolify's deployment record: what a failed deployment runs. */
+const DEPLOY_PROBE = 'coolify-resources' satisfies ProbeCheckId;
 
 async function defaultRunProbe(): Promise<RunProbeFn> {
   const { runProbe } = await import('../../probes/run.ts');
@@ -115,9 +116,9 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
   const probeRunS = Math.ceil((config.timeouts.probeMs + DEADLINE_GRACE_MS) / 1000);
   const browserRunS = browser.length > 0 ? Math.ceil((browserDeadlineMs(config, browser, options.browserDeadlineMarginMs) + DEADLINE_GRACE_MS) / 1000) : 0;
   const intervals = {
-    probes: cronIntervalSeconds(schedules.probes) + probeRunS,
-    browser: cronIntervalSeconds(schedules.browser) + browserRunS,
-    signIn: cronIntervalSeconds(schedules.probes) + probeRunS + browserRunS,
+    probes: cronGaps(schedules.probes).longest + probeRunS,
+    browser: cronGaps(schedules.browser).longest + browserRunS,
+    signIn: cronGaps(schedules.probes).longest + probeRunS + browserRunS,
   };
   const specs = checkSpecs(config, { probes, browser, notRun: notRun.map((r) => r.id) }, intervals);
 
@@ -135,7 +136,6 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
   for (const result of notRun) record(result);
 
   const lane = createLane();
-  const signIns = createSignInLedger();
   const plainProbes = probes.filter((id) => id !== SIGN_IN_PROBE);
   const hasSignInProbe = probes.includes(SIGN_IN_PROBE);
   const recordLive = (signal: AbortSignal) => (result: CheckResult | undefined) => {
@@ -144,16 +144,15 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
   };
 
   /**
-   * login-v2-redirect signs in: it holds the browser lane (a browser flow's own sign-ins are known only
-   * when the flow ends) and takes a free slot of the sign-in limit first. Undefined when stopped first.
+   * login-v2-redirect signs in: it never runs during a browser flow (it holds the lane), and the probe
+   * itself takes a slot of the sign-in limit from the shared record (core/sign-in-record.ts).
+   * Undefined when stopped first.
    */
   const runSignInProbe = async (signal: AbortSignal, waitSignal = signal): Promise<CheckResult | undefined> => {
     let release: (() => void) | undefined;
     try {
       release = await lane.acquire(waitSignal);
-      await signIns.claim(waitSignal);
     } catch {
-      release?.();
       return undefined;
     }
     try {
@@ -187,7 +186,7 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
       if (!release) return [];
       try {
         const onCleanup = (cleanup: BrowserRunCleanup) => cleanupLines(cleanup).forEach((line) => log(`monitor: ${line.replace(/^sentinel: /, '')}`));
-        const results = await runBrowserWithDeadline(browser, config, env, runBrowser, signal, { reportsDir, signIns, onCleanup, ...(options.browserDeadlineMarginMs !== undefined ? { marginMs: options.browserDeadlineMarginMs } : {}) });
+        const results = await runBrowserWithDeadline(browser, config, env, runBrowser, signal, { reportsDir, onCleanup, ...(options.browserDeadlineMarginMs !== undefined ? { marginMs: options.browserDeadlineMarginMs } : {}) });
         if (!results || signal.aborted) return [];
         results.forEach(record);
         return results;
@@ -224,6 +223,7 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
   const server = await startServer(listen, {
     ...(config.monitor.token ? { token: config.monitor.token } : {}),
     registry,
+    version: () => metrics.version,
     alive: () => scheduler.alive(),
     status: async () => {
       const alerts = config.monitor.prometheusUrl ? await readSentinelAlerts(config.monitor.prometheusUrl) : undefined;
@@ -262,9 +262,14 @@ export async function startMonitor(config: Config, options: MonitorOptions = {})
           if (outcome !== 'running') recordDeployment(metrics, outcome, atMs, event.uuid);
         };
         if (event.status === 'failed') {
-          log(`monitor: deployment ${event.uuid} failed; no post-deploy run`);
           settle('deploy_failed');
-          return;
+          if (!probes.includes(DEPLOY_PROBE)) {
+            log(`monitor: deployment ${event.uuid} failed; no post-deploy run`);
+            return;
+          }
+          // Red at once (deploy_failed), not at the next scheduled probe run or the next finished deployment.
+          log(`monitor: deployment ${event.uuid} failed; running ${DEPLOY_PROBE}`);
+          return scheduler.runTracked('deploy', async (signal) => void recordLive(signal)(await runProbeWithDeadline(DEPLOY_PROBE, config, runProbe, signal)));
         }
         if (scheduler.running('deploy')) {
           settle('skipped');

@@ -23,6 +23,9 @@ function promtool(args: string[], input?: string) {
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
+/** Coolify with all four resources, so the monitor runs coolify-resources and backups. */
+const COOLIFY = { url: 'https://coolify.example.test', token: '1|coolify-token', appUuid: 'a', zitadelUuid: 'z', appDbUuid: 'd', zitadelDbUuid: 'zd' };
+
 const running: MonitorHandle[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((m) => m.stop()));
@@ -31,7 +34,7 @@ afterEach(async () => {
 describe.skipIf(!PROMTOOL)(`promtool${PROMTOOL ? '' : ' — SKIPPED: promtool is not installed (apt-get install prometheus)'}`, () => {
   it('accepts the alert rules', () => {
     const run = promtool(['check', 'rules', 'sentinel.rules.yml']);
-    expect(run.output).toContain('SUCCESS: 11 rules found');
+    expect(run.output).toContain('SUCCESS: 16 rules found');
     expect(run.status).toBe(0);
   });
 
@@ -49,8 +52,39 @@ describe.skipIf(!PROMTOOL)(`promtool${PROMTOOL ? '' : ' — SKIPPED: promtool is
       'login-v2-redirect': { ...passed('login-v2-redirect'), status: 'failed', reason: 'login_v1', observations: { httpStatusCode: 302, loginUi: 'v1' } },
       'app-health': passed('app-health', { observations: { httpStatusCode: 200 } }),
       'oidc-discovery': { ...passed('oidc-discovery'), status: 'failed', reason: 'http_status', observations: { httpStatusCode: 502 } },
+      'coolify-resources': {
+        ...passed('coolify-resources'),
+        status: 'failed',
+        reason: 'resource_down',
+        observations: {
+          resources: [
+            { role: 'app', uuid: 'a', kind: 'application', status: 'running:healthy', state: 'healthy' },
+            { role: 'app-db', uuid: 'd', kind: 'database', status: 'exited:unhealthy', state: 'down' },
+          ],
+          deployment: { uuid: 'dep1', status: 'failed', commit: 'abc' },
+        },
+      },
+      backups: {
+        ...passed('backups'),
+        status: 'failed',
+        reason: 'backup_failed',
+        observations: { databases: [{ role: 'app-db', uuid: 'd', lastStatus: 'failed', lastSuccessSeconds: 1_764_000_000, lastSizeBytes: 48213 }, { role: 'zitadel-db', uuid: 'z', lastStatus: 'success', lastSuccessSeconds: 1_764_000_000, lastSizeBytes: 1000 }] },
+      },
+      'idp-token': { ...passed('idp-token'), status: 'failed', reason: 'jwks_mismatch', observations: { httpStatusCode: 200 } },
+      'idp-health': { ...passed('idp-health'), status: 'failed', reason: 'login_not_ready', observations: { httpStatusCode: 503 } },
+      exposure: {
+        ...passed('exposure'),
+        status: 'failed',
+        reason: 'port_exposed',
+        observations: {
+          hosts: [
+            { host: 'app.example.test', addresses: ['192.0.2.10'], exposedPorts: [5432], complete: true, reason: 'port_exposed' },
+            { host: 'auth.example.test', addresses: ['192.0.2.10'], exposedPorts: [], complete: true },
+          ],
+        },
+      },
     };
-    const monitor = await startMonitor(testConfig(), {
+    const monitor = await startMonitor(testConfig({ coolify: COOLIFY, idpToken: { clientId: 'sentinel-token-probe', clientSecret: 'service-user-Secret-0f4e' }, exposure: { hosts: ['app.example.test', 'auth.example.test'] } }), {
       log: () => undefined,
       runProbe: fakeProbes((id) => results[id]!).run,
       runBrowser: fakeBrowser((o) => o.checks.map((id) => ({ ...passed(id), status: 'failed' as const, reason: 'idp_error' as const }))).run,
@@ -78,14 +112,24 @@ describe.skipIf(!PROMTOOL)(`promtool${PROMTOOL ? '' : ' — SKIPPED: promtool is
       'login-v2-redirect': { ...passed('login-v2-redirect'), status: 'failed', reason: 'login_v1', observations: { httpStatusCode: 302, loginUi: 'v1' } },
       'app-health': passed('app-health', { observations: { httpStatusCode: 200 } }),
       'oidc-discovery': { ...passed('oidc-discovery'), status: 'failed', reason: 'timeout' },
+      'coolify-resources': passed('coolify-resources', {
+        warnings: ['resource_health_unknown'],
+        observations: { resources: [{ role: 'app', uuid: 'a', kind: 'application', status: 'running:unknown', state: 'health_unknown' }], deployment: { uuid: 'dep1', status: 'finished' } },
+      }),
+      backups: passed('backups', { observations: { databases: [{ role: 'app-db', uuid: 'd', lastStatus: 'success', lastSuccessSeconds: 1_764_000_000, lastSizeBytes: 48213 }] } }),
+      'idp-health': passed('idp-health', { observations: { httpStatusCode: 200 } }),
+      exposure: passed('exposure', { warnings: ['hsts_missing'], observations: { hosts: [{ host: 'app.example.test', addresses: ['192.0.2.10'], exposedPorts: [], complete: true }] } }),
     };
     const probes = fakeProbes((id) => results[id]!);
     const browser = fakeBrowser((o) => o.checks.map((id) => ({ ...passed(id), status: 'flaky' as const })));
-    const monitor = await startMonitor(testConfig(), { log: () => undefined, runProbe: probes.run, runBrowser: browser.run });
+    const monitor = await startMonitor(testConfig({ coolify: COOLIFY, exposure: { hosts: ['app.example.test'] } }), { log: () => undefined, runProbe: probes.run, runBrowser: browser.run });
     running.push(monitor);
     await monitor.firstCycle;
     const metrics = await get(`${monitor.url}/metrics`);
     expect(metrics.body).toContain('sentinel_check_status{check="tls",status="degraded"} 1');
+    expect(metrics.body).toContain('sentinel_coolify_resource_state{resource="app",state="health_unknown"} 1');
+    expect(metrics.body).toContain('sentinel_backup_last_size_bytes{database="app-db"} 48213');
+    expect(metrics.body).toContain('sentinel_exposed_ports{host="app.example.test"} 0');
     const run = promtool(['check', 'metrics'], metrics.body);
     expect(run.output).toBe('');
     expect(run.status).toBe(0);

@@ -5,9 +5,7 @@
  */
 import type { Config } from '../../core/config.ts';
 import type { BrowserCheckId, CheckResult, ProbeCheckId } from '../../core/result.ts';
-import { SIGN_IN_LIMIT } from '../../core/sign-in-limit.ts';
 import type { BrowserRunCleanup } from '../cleanup.ts';
-import type { SignInLedger } from './sign-ins.ts';
 
 export type RunProbeFn = (id: ProbeCheckId, config: Config, options: { timeoutMs?: number }) => Promise<CheckResult>;
 
@@ -16,10 +14,6 @@ export interface RunBrowserOptions {
   reportsDir: string;
   signal?: AbortSignal;
   deadlineMs?: number;
-  /** Sign-ins made just before, which the run's pacer counts. */
-  priorSignIns?: readonly number[];
-  /** Called with the run's final record of sign-ins (the prior ones and its own). */
-  onSignIns?: (times: number[]) => void;
   /** Called with how scrubbing went and the sessions left signed in (runner/cleanup.ts). */
   onCleanup?: (cleanup: BrowserRunCleanup) => void;
 }
@@ -97,24 +91,16 @@ export async function runBrowserWithDeadline(
   env: Record<string, string | undefined>,
   runBrowser: RunBrowserFn,
   shutdown: AbortSignal,
-  options: { reportsDir: string; signIns: SignInLedger; marginMs?: number; onCleanup?: (cleanup: BrowserRunCleanup) => void },
+  options: { reportsDir: string; marginMs?: number; onCleanup?: (cleanup: BrowserRunCleanup) => void },
 ): Promise<CheckResult[] | undefined> {
   if (checks.length === 0) return [];
   const deadlineMs = browserDeadlineMs(config, checks, options.marginMs);
   const startedAt = new Date();
   const deadline = AbortSignal.timeout(deadlineMs);
   const signal = AbortSignal.any([shutdown, deadline]);
-  const priorSignIns = options.signIns.times();
-  let reported = false;
-  const onSignIns = (times: number[]) => {
-    reported = true;
-    options.signIns.addRun(priorSignIns, times);
-  };
   // The runner is given the deadline and the signal; the extra grace covers one that ignores both.
-  const attempt = runBrowser(config, env, { checks, reportsDir: options.reportsDir, signal, deadlineMs, priorSignIns, onSignIns, ...(options.onCleanup ? { onCleanup: options.onCleanup } : {}) });
+  const attempt = runBrowser(config, env, { checks, reportsDir: options.reportsDir, signal, deadlineMs, ...(options.onCleanup ? { onCleanup: options.onCleanup } : {}) });
   const outcome = await settle(() => attempt, deadlineMs + DEADLINE_GRACE_MS, shutdown);
-  // A run cut short never reported its sign-ins: assume the limit is used up as of now (a safe bound).
-  if (!reported) options.signIns.addRun([], Array.from({ length: SIGN_IN_LIMIT.max }, () => Date.now()));
   if (outcome.kind === 'aborted' || shutdown.aborted) {
     // The runner kills its child on the signal; wait (briefly) until it has, so no Chromium outlives us.
     await settle(() => attempt, SHUTDOWN_REAP_MS, new AbortController().signal);

@@ -31,16 +31,14 @@ describe('monitor scheduler', () => {
     expect(await metricValue(monitor.url, 'sentinel_check_expected_interval_seconds{check="db"}')).toBeGreaterThanOrEqual(365 * 86400);
   });
 
-  it('signs in apart: the login-v2-redirect probe never runs during a browser flow, and the flow counts its sign-in', async () => {
+  it('signs in apart: the login-v2-redirect probe never runs during a browser flow', async () => {
     // performance.now(): sub-millisecond, so a probe ending as a flow starts is not mistaken for an overlap
-    const flows: Array<{ from: number; to: number; priorSignIns: readonly number[]; startedAtMs: number }> = [];
+    const flows: Array<{ from: number; to: number }> = [];
     const signInProbes: Array<{ from: number; to: number }> = [];
     const browser = fakeBrowser(async (o) => {
       const from = performance.now();
-      const startedAtMs = Date.now();
       await slow(1_500, o.signal);
-      o.onSignIns?.([...(o.priorSignIns ?? []), Date.now()]);
-      flows.push({ from, to: performance.now(), priorSignIns: o.priorSignIns ?? [], startedAtMs });
+      flows.push({ from, to: performance.now() });
       return o.checks.map((id) => passed(id));
     });
     const probes = fakeProbes(async (id) => {
@@ -53,9 +51,6 @@ describe('monitor scheduler', () => {
     await monitor.firstCycle;
     await until(() => flows.length >= 2 && signInProbes.length >= 3, 'two browser flows and three sign-in probes', 40_000);
     for (const flow of flows) expect(signInProbes.filter((p) => p.to > flow.from && p.from < flow.to)).toEqual([]);
-    // the first flow started after the first sign-in probe, whose sign-in its pacer was given
-    expect(flows[0]!.priorSignIns).toHaveLength(1);
-    expect(flows[0]!.priorSignIns[0]!).toBeLessThanOrEqual(flows[0]!.startedAtMs);
   });
 
   it('runs the mutating check only when allowMutations is true, never the disruptive one', async () => {
@@ -100,6 +95,31 @@ describe('monitor scheduler', () => {
     expect(browser.rec.maxRunning).toBe(1);
     expect(await metricValue(monitor.url, 'sentinel_deployment_runs_total{outcome="passed"}')).toBe(1);
     await deploy!({ uuid: 'dep-2', status: 'failed' });
+    expect(await metricValue(monitor.url, 'sentinel_deployment_runs_total{outcome="deploy_failed"}')).toBe(1);
+  });
+
+  it('a failed deployment runs coolify-resources at once: deploy_failed shows without waiting for a schedule or a later deployment', async () => {
+    const failing: CheckResult = { ...passed('coolify-resources'), status: 'failed', reason: 'deploy_failed', message: 'app last deployment: observed "failed (deployment dep-9, commit abc)" expected "not failed"' };
+    let deploymentFailed = false;
+    const probes = fakeProbes((id) => (id === 'coolify-resources' && deploymentFailed ? failing : passed(id)));
+    let deploy: ((e: { uuid: string; status: 'finished' | 'failed' }) => unknown) | undefined;
+    const monitor = await start(testConfig({ coolify: { url: 'https://coolify.example.test', token: 'coolify-Token-123', appUuid: 'app-1' }, monitor: { deployPollSchedule: '*/30 * * * * *' } }), {
+      runProbe: probes.run,
+      runBrowser: fakeBrowser().run,
+      createDeployWatcher: ({ onDeployment }) => {
+        deploy = (e) => onDeployment(e, new AbortController().signal);
+        return { start: async () => undefined, stop: async () => undefined };
+      },
+    });
+    await monitor.firstCycle;
+    const before = { probes: probes.rec.calls.length, coolify: probes.rec.count('coolify-resources') };
+    deploymentFailed = true;
+    await deploy!({ uuid: 'dep-9', status: 'failed' });
+    // Only that probe ran (the others wait for their schedule), and its result is on /metrics at once.
+    expect(probes.rec.count('coolify-resources')).toBe(before.coolify + 1);
+    expect(probes.rec.calls.length).toBe(before.probes + 1);
+    expect(monitor.history.last('coolify-resources')!.result).toMatchObject({ status: 'failed', reason: 'deploy_failed' });
+    expect(await metricValue(monitor.url, 'sentinel_check_reason{check="coolify-resources",check_type="coolify",target="coolify.example.test",reason="deploy_failed",runbook="The last Coolify deployment failed (the previous version keeps running): read its deployment log in Coolify (build errors, environment variables), fix and redeploy."}')).toBe(1);
     expect(await metricValue(monitor.url, 'sentinel_deployment_runs_total{outcome="deploy_failed"}')).toBe(1);
   });
 

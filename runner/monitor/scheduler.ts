@@ -36,14 +36,31 @@ export interface Scheduler {
   readonly signal: AbortSignal;
 }
 
-/** Largest gap between the next runs of a cron expression, in seconds (the expected interval). */
-export function cronIntervalSeconds(expression: string, samples = 12): number {
-  const probe = createTask(expression, () => undefined, { name: `interval:${expression}` });
+/** Gaps between the coming runs of a cron expression, in seconds: the usual one and the longest. */
+export interface CronGaps {
+  /** the median gap: what "every N" means for this schedule */
+  typical: number;
+  /** the longest gap within the next eight days (a weekday-only schedule: the weekend) */
+  longest: number;
+}
+
+/** Eight days cover every weekday pattern; the run cap keeps a schedule in seconds cheap (it is uniform anyway). */
+const GAP_HORIZON_MS = 8 * 86_400_000;
+const GAP_MAX_RUNS = 2_000;
+
+export function cronGaps(expression: string): CronGaps {
+  const probe = createTask(expression, () => undefined, { name: `gaps:${expression}` });
   try {
-    const runs = probe.getNextRuns(samples + 1).map((d) => d.getTime());
-    let max = 0;
-    for (let i = 1; i < runs.length; i++) max = Math.max(max, runs[i]! - runs[i - 1]!);
-    return Math.round(max / 1000);
+    const horizon = Date.now() + GAP_HORIZON_MS;
+    const runs: number[] = [];
+    // getNextRuns walks from now; ask for more until the horizon or the cap is reached.
+    for (let want = 64; ; want = Math.min(want * 4, GAP_MAX_RUNS)) {
+      runs.splice(0, runs.length, ...probe.getNextRuns(want).map((d) => d.getTime()));
+      if (runs.length < want || runs.at(-1)! >= horizon || want === GAP_MAX_RUNS) break;
+    }
+    const gaps = runs.slice(1).map((t, i) => Math.round((t - runs[i]!) / 1000)).sort((a, b) => a - b);
+    if (gaps.length === 0) return { typical: 0, longest: 0 };
+    return { typical: gaps[Math.floor(gaps.length / 2)]!, longest: gaps.at(-1)! };
   } finally {
     void probe.destroy();
   }

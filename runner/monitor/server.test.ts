@@ -64,6 +64,24 @@ describe('monitor HTTP server', () => {
     expect(openMetrics.body.trimEnd().endsWith('# EOF')).toBe(true);
   });
 
+  it('serves the rendered bytes until a value changes: a recorded result makes the next scrape render again', async () => {
+    const monitor = await start(testConfig());
+    const render = monitor.registry.metrics.bind(monitor.registry);
+    let renders = 0;
+    monitor.registry.metrics = async () => {
+      renders += 1;
+      return render();
+    };
+    const first = await get(`${monitor.url}/metrics`);
+    for (let i = 0; i < 20; i++) expect((await get(`${monitor.url}/metrics`)).body).toBe(first.body);
+    expect(renders).toBe(1);
+    await monitor.scheduler.trigger('probes');
+    const after = await get(`${monitor.url}/metrics`);
+    expect(renders).toBe(2);
+    expect(after.body).not.toBe(first.body);
+    expect(after.body).toContain('sentinel_check_results_total{check="db",status="passed"} 2');
+  });
+
   it('compares tokens exactly', () => {
     expect(authorized('Bearer abc', 'abc')).toBe(true);
     expect(authorized('bearer abc', 'abc')).toBe(true);
@@ -127,7 +145,6 @@ describe('monitor HTTP server', () => {
     const browser = fakeBrowser(async (o) => {
       flowStarted = true;
       await flowHeld;
-      o.onSignIns?.([...(o.priorSignIns ?? [])]); // a flow that made no sign-in of its own
       return o.checks.map((id) => passed(id));
     });
     const probes = fakeProbes();

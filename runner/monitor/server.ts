@@ -14,6 +14,8 @@ import { renderStatusHtml, type StatusDocument } from './status-page.ts';
 export interface ServerDeps {
   token?: string;
   registry: Registry<RegistryContentType>;
+  /** moves whenever a recorded value changes (Metrics.version): a scrape between two changes is served the bytes already rendered */
+  version?(): number;
   alive(): boolean;
   status(): Promise<StatusDocument>;
   /** probe ids `/probe` accepts (the monitor's configured probes) */
@@ -54,29 +56,50 @@ export function authorized(header: string | undefined, token: string | undefined
   return timingSafeEqual(digest(presented), digest(token));
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string, extra: Record<string, string> = {}): void {
+function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer, extra: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': contentType, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...extra });
   res.end(body);
 }
 
 const wantsOpenMetrics = (req: IncomingMessage) => /application\/openmetrics-text/i.test(req.headers.accept ?? '');
 
+/** How old the process gauges (memory) in a served rendering may be. */
+const PROCESS_GAUGES_MAX_AGE_MS = 5_000;
+
+interface Rendered {
+  body: Buffer;
+  contentType: string;
+  /** Metrics.version it was rendered at */
+  version: number;
+  /** performance.now() when it was rendered */
+  at: number;
+}
+
 export async function startServer(listen: string, deps: ServerDeps): Promise<MonitorServer> {
   const { host, port } = parseListen(listen);
   let probesRunning = 0;
   const maxProbes = deps.maxConcurrentProbes ?? 2;
-  // The registry's content type is switched per OpenMetrics request, so scrapes are serialised; scrapes
-  // that arrive while one of their format is being rendered share it (the same values, computed once).
+  // Values change only when a result is recorded; between two changes a scrape is served the bytes
+  // rendered already (the process gauges, which move on their own, at most PROCESS_GAUGES_MAX_AGE_MS old).
+  // The registry's content type is switched per OpenMetrics request, so renderings are serialised;
+  // scrapes that arrive while one of their format is being rendered share it.
   let scrapeChain: Promise<unknown> = Promise.resolve();
-  const rendering = new Map<boolean, Promise<{ body: string; contentType: string }>>();
-  const exposition = (openMetrics: boolean) => {
+  const rendering = new Map<boolean, Promise<Rendered>>();
+  const rendered = new Map<boolean, Rendered>();
+  const exposition = (openMetrics: boolean): Promise<Rendered> => {
+    const last = rendered.get(openMetrics);
+    if (last && deps.version && last.version === deps.version() && performance.now() - last.at < PROCESS_GAUGES_MAX_AGE_MS) return Promise.resolve(last);
     const current = rendering.get(openMetrics);
     if (current) return current;
     const next = scrapeChain.then(async () => {
       rendering.delete(openMetrics); // from here on a new scrape waits for fresh values
+      const version = deps.version?.() ?? Number.NaN;
+      const at = performance.now();
       deps.registry.setContentType(openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE);
       try {
-        return { body: await deps.registry.metrics(), contentType: deps.registry.contentType as string };
+        const done: Rendered = { body: Buffer.from(await deps.registry.metrics()), contentType: deps.registry.contentType as string, version, at };
+        rendered.set(openMetrics, done);
+        return done;
       } finally {
         deps.registry.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
       }

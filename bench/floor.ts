@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { browserTrust, resolveBrowser } from '../core/browser.ts';
+import { browserTrust, launchOptionsFor, resolveBrowser } from '../core/browser.ts';
 import { loadConfig, type Config } from '../core/config.ts';
 import { createRedeployDriver } from '../core/redeploy.ts';
 import { PROBE_CHECK_IDS } from '../core/result.ts';
@@ -412,10 +412,9 @@ async function runFloor(env: NodeJS.ProcessEnv = process.env): Promise<{ ok: boo
     if (failed.length) fail(`probes failed: ${failed.map((r) => r.id).join(', ')}`);
   });
 
-  const resolved = resolveBrowser(config);
+  const resolved = await resolveBrowser(config);
   const browserHome = mkdtempSync(join(tmpdir(), 'sentinel-floor-browser-'));
-  const { env: browserEnv } = browserTrust(config.tls.caCertPath, browserHome);
-  const browser = await chromium.launch({ ...(resolved.executablePath ? { executablePath: resolved.executablePath } : {}), args: resolved.args, env: browserEnv });
+  const browser = await chromium.launch(launchOptionsFor(resolved, browserTrust(config.tls.caCertPath, browserHome)));
   try {
     const states: StorageState[] = [];
     await timed('setup', results, async () => {

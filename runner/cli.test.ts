@@ -141,6 +141,26 @@ describe('the target is what the configuration names, never a silent stand-in', 
     expect(run.code).toBe(2);
     expect(oneLine(run.stderr)).toContain('- SENTINEL_STACK_FAULTS: SENTINEL_STACK_FAULTS only applies to the embedded stack (--embedded)');
   });
+
+  test.concurrent("the stack's PostgreSQL choice without --embedded is refused, and an unknown one is named", async ({ expect }) => {
+    const target = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net' };
+    const outside = await runCli(['probe'], { ...target, SENTINEL_STACK_POSTGRES: 'embedded-postgres' }, 30_000);
+    expect(outside.code).toBe(2);
+    expect(oneLine(outside.stderr)).toContain('- SENTINEL_STACK_POSTGRES: SENTINEL_STACK_POSTGRES only applies to the embedded stack (--embedded)');
+    const unknown = await runCli(['check-config', '--embedded'], { SENTINEL_STACK_POSTGRES: 'mysql' }, 30_000);
+    expect(unknown.code).toBe(2);
+    expect(oneLine(unknown.stderr)).toContain('- stack.postgres (SENTINEL_STACK_POSTGRES): stack.postgres must be one of auto, debian, embedded-postgres');
+  });
+
+  test.concurrent('which Chromium: one source or one executable, not both; an unknown source is named', async ({ expect }) => {
+    const target = { SENTINEL_APP_URL: 'https://gadgetbot.vellandi.net', SENTINEL_ISSUER: 'https://auth.vellandi.net' };
+    const both = await runCli(['check-config'], { ...target, SENTINEL_BROWSER: 'packaged', SENTINEL_CHROMIUM: '/usr/bin/chromium' }, 30_000);
+    expect(both.code).toBe(2);
+    expect(oneLine(both.stderr)).toContain('- browser (SENTINEL_BROWSER): browser packaged and chromiumPath both name a Chromium: set SENTINEL_BROWSER or SENTINEL_CHROMIUM, not both');
+    const unknown = await runCli(['check-config'], { ...target, SENTINEL_BROWSER: 'firefox' }, 30_000);
+    expect(unknown.code).toBe(2);
+    expect(oneLine(unknown.stderr)).toContain('- browser (SENTINEL_BROWSER): browser must be one of auto, playwright, system, packaged');
+  });
 });
 
 describe('a gate that did not look is not green', () => {

@@ -13,7 +13,7 @@ import { SentinelError, isSentinelError } from '../core/errors.ts';
 import { createRedactor } from '../core/redact.ts';
 import { CHECK_IDS, exitCodeOf, isCheckId, type CheckId } from '../core/result.ts';
 import { checkConfig, formatIssues } from './check-config.ts';
-import { REPO_ROOT, startEmbeddedStack, type EmbeddedStack } from './embedded-stack.ts';
+import { REPO_ROOT, assertStackInstalled, startEmbeddedStack, type EmbeddedStack } from './embedded-stack.ts';
 import type { RunCommandMode } from './run.ts';
 
 export const USAGE = `usage: sentinel <command> [options]
@@ -152,6 +152,7 @@ async function runCommand(command: 'run' | 'probe', values: Record<string, unkno
 
 /** `sentinel stack`: the reference stack in the foreground; signals are forwarded, its exit code returned. */
 function stackCommand(): Promise<number> {
+  assertStackInstalled();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'fixtures/stack/main.ts'], { cwd: REPO_ROOT, stdio: 'inherit', env: process.env });
     const forward = (name: NodeJS.Signals) => () => {
@@ -183,7 +184,7 @@ async function longRunningConfig(env: NodeJS.ProcessEnv, embedded: boolean, over
   if (embedded) {
     const base = loadConfig({ ...env, ...EMBEDDED_PLACEHOLDERS }, overrides);
     out('sentinel: --embedded: starting the local reference stack');
-    stack = await startEmbeddedStack({ baseEnv: env, ...(base.ok ? { faults: base.config.stack.faults, protocol: base.config.stack.protocol, debug: base.config.debug } : {}) });
+    stack = await startEmbeddedStack({ baseEnv: env, ...(base.ok ? { faults: base.config.stack.faults, protocol: base.config.stack.protocol, postgres: base.config.stack.postgres, debug: base.config.debug } : {}) });
     effectiveEnv = { ...env, ...stack.env };
   }
   const loaded = loadConfig(effectiveEnv, overrides);

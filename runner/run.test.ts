@@ -190,6 +190,57 @@ describe('executeRun', () => {
     expect(calls).toEqual(['start', 'stop']);
   });
 
+  test('the first line names the browser and why; without one the run stops before the stack starts', async () => {
+    const calls: string[] = [];
+    const lines: string[] = [];
+    const browser = { source: 'system', executablePath: '/usr/lib/chromium/chromium-headless-shell', args: [], env: {}, description: "Debian's headless shell (/usr/lib/chromium/chromium-headless-shell): no Playwright browser" } as const;
+    await executeRun({
+      mode: 'postdeploy',
+      env: { SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      embedded: true,
+      write: (l) => lines.push(l),
+      startStack: fakeStack(calls),
+      resolveBrowser: async () => ({ ...browser, args: [...browser.args] }),
+      probe: async (id: ProbeCheckId) => passed(id, 'probe'),
+      browser: async (_c, _e, options) => options.checks.map((id) => passed(id, 'browser')),
+    });
+    expect(lines.slice(0, 2)).toEqual([
+      "sentinel: browser: Debian's headless shell (/usr/lib/chromium/chromium-headless-shell): no Playwright browser",
+      'sentinel: --embedded: starting the local reference stack',
+    ]);
+
+    const none: string[] = [];
+    const error = await executeRun({
+      mode: 'postdeploy',
+      env: { SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      embedded: true,
+      write: () => {},
+      startStack: fakeStack(none),
+      resolveBrowser: async () => {
+        throw new SentinelError('no_browser', 'no Chromium found');
+      },
+    }).catch((e: unknown) => e);
+    expect((error as SentinelError).code).toBe('no_browser');
+    expect(none).toEqual([]);
+  });
+
+  test('a probe-only run resolves no browser', async () => {
+    let resolved = false;
+    await executeRun({
+      mode: 'probe',
+      env: { SENTINEL_REPORTS_DIR: join(dir, 'reports') },
+      embedded: true,
+      write: () => {},
+      startStack: fakeStack([]),
+      resolveBrowser: async () => {
+        resolved = true;
+        throw new SentinelError('no_browser', 'no Chromium found');
+      },
+      probe: async (id: ProbeCheckId) => passed(id, 'probe'),
+    });
+    expect(resolved).toBe(false);
+  });
+
   test('an interrupted run does not start the browser checks and fails them', async () => {
     const controller = new AbortController();
     let browserCalled = false;

@@ -4,14 +4,15 @@
  * With `--embedded` the local reference stack is started for the run and stopped after it.
  */
 import { resolve } from 'node:path';
+import { resolveBrowser, type ResolvedBrowser } from '../core/browser.ts';
 import { EMBEDDED_PLACEHOLDERS, collectSecrets, loadConfig, runEnvironment, type Config } from '../core/config.ts';
 import { SentinelError } from '../core/errors.ts';
 import { createRedactor, safeTarget, type Redactor } from '../core/redact.ts';
 import { claimReportsDir } from '../core/reports-dir.ts';
-import { CHECK_IDS, totalsOf, type BrowserCheckId, type CheckId, type CheckResult, type ProbeCheckId, type RunSummary } from '../core/result.ts';
+import { CHECK_IDS, checkKind, totalsOf, type BrowserCheckId, type CheckId, type CheckResult, type ProbeCheckId, type RunSummary } from '../core/result.ts';
 import { runProbe } from '../probes/run.ts';
 import { cleanupLines, sessionsSummary, type BrowserRunCleanup } from './cleanup.ts';
-import { startEmbeddedStack, type EmbeddedStack, type StartEmbeddedStackOptions } from './embedded-stack.ts';
+import { assertStackInstalled, startEmbeddedStack, type EmbeddedStack, type StartEmbeddedStackOptions } from './embedded-stack.ts';
 import { runBrowserChecks, type RunBrowserChecksOptions } from './playwright.ts';
 import { createStandardReporters, redactingFanOut, type Reporter, type WriteLine } from './reporters/index.ts';
 import { isProbeId, selectChecks, unconfiguredChecks, type Selection } from './select.ts';
@@ -117,6 +118,15 @@ export interface ExecuteRunOptions {
   embedded: boolean;
   /** Push the run's metrics to the Pushgateway when one is configured (one-shot runs of the CLI). */
   push?: boolean;
+  /** Which Chromium the browser checks get (core/browser.ts); replaceable for tests. */
+  resolveBrowser?: (config: Config) => Promise<ResolvedBrowser>;
+}
+
+/** Browser checks the embedded stack will get, judged before it starts (its users are not known yet). */
+function embeddedRunWantsBrowser(mode: RunCommandMode, settings: Config, requested: readonly CheckId[] | undefined): boolean {
+  if (mode === 'probe') return false;
+  const ids = requested?.length ? requested : (settings.checks ?? CHECK_IDS);
+  return ids.some((id) => checkKind(id) === 'browser' && !settings.skip.includes(id));
 }
 
 function configOrThrow(env: NodeJS.ProcessEnv, overrides: Record<string, unknown>): Config {
@@ -130,22 +140,34 @@ function configOrThrow(env: NodeJS.ProcessEnv, overrides: Record<string, unknown
 export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary> {
   const overrides = options.overrides ?? {};
   let stack: EmbeddedStack | undefined;
+  let browserAnnounced = false;
+  // Which Chromium and why, among the first lines; no browser stops the run before anything starts.
+  const announceBrowser = async (config: Config) => {
+    const browser = await (options.resolveBrowser ?? resolveBrowser)(config);
+    options.write(`sentinel: browser: ${browser.description}`);
+    browserAnnounced = true;
+  };
   try {
     let env: NodeJS.ProcessEnv = options.env;
     if (options.embedded) {
       const settings = configOrThrow({ ...options.env, ...EMBEDDED_PLACEHOLDERS }, overrides);
       // a reports folder sentinel may not write into stops the run before anything starts
       claimReportsDir(settings.reportsDir);
+      // a production install lacks the stack's packages: say so before a browser is unpacked for nothing
+      if (!options.startStack) assertStackInstalled();
+      if (embeddedRunWantsBrowser(options.mode, settings, options.requested)) await announceBrowser(settings);
       options.write('sentinel: --embedded: starting the local reference stack');
       const start = options.startStack ?? startEmbeddedStack;
       stack = await start({
         baseEnv: options.env,
         faults: settings.stack.faults,
         protocol: settings.stack.protocol,
+        postgres: settings.stack.postgres,
         debug: settings.debug,
         ...(options.signal ? { signal: options.signal } : {}),
       });
       env = { ...options.env, ...stack.env };
+      if (stack.info.postgres) options.write(`sentinel: --embedded: PostgreSQL: ${stack.info.postgres}`);
     }
     const config = configOrThrow(env, overrides);
     // Nothing is written into (or scrubbed in) a folder sentinel did not create (core/reports-dir.ts).
@@ -159,6 +181,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     if (unvouched.length) {
       throw new SentinelError('not_configured', [`sentinel: a ${options.mode} run cannot vouch for ${unvouched.length === 1 ? 'a check that is' : `${unvouched.length} checks that are`} not configured:`, ...unvouched].join('\n'));
     }
+    if (!browserAnnounced && selection.run.some((id) => !isProbeId(id))) await announceBrowser(config);
     const { stepSummaryPath } = runEnvironment(options.env);
     const reporters = options.reporters
       ? await options.reporters(config)

@@ -60,7 +60,7 @@ describe('the status page in Chromium', () => {
     // Three more probe cycles, so the duration trend has points.
     for (let i = 0; i < 3; i++) await monitor.scheduler.trigger('probes');
 
-    const browser = resolveBrowser(testConfig());
+    const browser = await resolveBrowser(testConfig());
     const launched = await chromium.launch({ ...(browser.executablePath ? { executablePath: browser.executablePath } : {}), args: browser.args });
     try {
       const page = await launched.newPage({ viewport: { width: 1280, height: 720 } });

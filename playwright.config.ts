@@ -1,5 +1,5 @@
 /**
- * Playwright configuration of the browser checks (architecture §3): everything comes from the
+ * Playwright configuration of the browser checks (README.md, "What it checks"): everything comes from the
  * suite's one config (core/config.ts via SENTINEL_* variables); nothing target-specific lives here.
  * Projects: `setup` signs the test users in once, `checks` runs the three independent checks on
  * that state, `end-sessions` (the setup's teardown) ends those sessions after them, `disruptive` (the
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { browserTrust, launchOptionsFor, resolveBrowser } from './core/browser.ts';
 import { claimReportsDir } from './core/reports-dir.ts';
-import { AUTH_DIR, loadSentinelConfig, reportsDirOf } from './e2e/support/config.ts';
+import { AUTH_DIR, loadSentinelConfig, reportsDirOf } from './e2e/support/suite-config.ts';
 import { guardAgainstOrphaning } from './e2e/support/orphan-guard.ts';
 
 guardAgainstOrphaning();

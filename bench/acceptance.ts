@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { REPO_ROOT } from '../runner/embedded-stack.ts';
-import { childEnv, GOALS, type BenchContext, type SectionOutcome } from './context.ts';
+import { childEnv, GOALS, type BenchContext, type SectionStatus } from './context.ts';
 import { exited, log } from './tools.ts';
 
 /** 10 s window + the suite pacer's 1.5 s margin. */
@@ -58,7 +58,7 @@ function suitePhases(reportsDir: string): Record<string, { status: string; ms: n
   }
 }
 
-export async function acceptance(ctx: BenchContext): Promise<SectionOutcome> {
+export async function acceptance(ctx: BenchContext): Promise<SectionStatus> {
   const record = ctx.measure('acceptance');
   const env = childEnv(ctx.sentinelEnv);
   // the floor's page.request runs in its own Node, which reads extra CAs only at start (as playwright.config.ts arranges for the suite)
@@ -90,7 +90,7 @@ export async function acceptance(ctx: BenchContext): Promise<SectionOutcome> {
     id: 'floor',
     unit: 's',
     values: floor.map((r) => r.ms / 1000),
-    note: 'node bench/floor.ts: the five probes (probes/run.ts, concurrently) + the four browser flows on playwright-core, one Chromium, same pacing; whole wall time on both sides',
+    note: 'node bench/floor.ts: the five probes (probes/run-probe.ts, concurrently) + the four browser flows on playwright-core, one Chromium, same pacing; whole wall time on both sides',
   });
   const ratios = suite.map((s, i) => s.ms / floor[i]!.ms);
   record({ id: 'suite-over-floor', unit: 'ratio', values: ratios, goal: GOALS.suiteOverFloor, note: 'per alternating pair; verdict on the median pair ratio' });

@@ -16,7 +16,7 @@ export interface BenchOptions {
   out?: string;
 }
 
-export interface SectionOutcome {
+export interface SectionStatus {
   status: 'ok' | 'skipped' | 'failed';
   message?: string;
   details?: Record<string, unknown>;
@@ -69,7 +69,7 @@ export const GOALS = {
   zero: { op: 'eq', limit: 0, text: 'must be 0' },
   soakGrowth: { op: 'le', limit: 10, text: 'RSS growth <= 10 %' },
   scale50: { op: 'le', limit: 2000, text: '50 targets in <= 2 s' },
-  stackReady: { op: 'le', limit: 10_000, text: 'READY within 10 s (issue 2)' },
-  probeCycle: { op: 'le', limit: 2000, text: 'all five probes within 2 s (issue 4)' },
+  stackReady: { op: 'le', limit: 10_000, text: 'READY within 10 s' },
+  probeCycle: { op: 'le', limit: 2000, text: 'every probe within 2 s' },
   p99Ratio: { op: 'le', limit: 1, text: "/metrics p99 no worse than blackbox_exporter's" },
 } satisfies Record<string, Goal>;

@@ -1,5 +1,5 @@
 /**
- * The practical floor for `sentinel run` (issue 8, figure `acceptance`): the same five probes (the
+ * The practical floor for `sentinel run` (README.md "Benchmarks", figure `acceptance`): every probe (the
  * probe library, concurrently, as the suite runs them) and the same four browser flows, written
  * directly against playwright-core — no test runner, no reporters, no retries, no traces, one
  * Chromium. Same navigations, same assertions, same cleanup and the same sign-in pacing as e2e/:
@@ -21,7 +21,7 @@ import { createRedeployDriver } from '../core/redeploy.ts';
 import { PROBE_CHECK_IDS } from '../core/result.ts';
 import { AvailabilityWatch } from '../e2e/support/availability.ts';
 import { SignInSlotTimeout, claimSignInSlot } from '../core/sign-in-record.ts';
-import { runProbe } from '../probes/run.ts';
+import { runProbe } from '../probes/run-probe.ts';
 
 type StorageState = Awaited<ReturnType<BrowserContext['storageState']>>;
 interface User {

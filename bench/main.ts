@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue 8): side-by-side measurements on the embedded reference stack, printed as a
+ * `npm run bench` (README.md, "Benchmarks"): side-by-side measurements on the embedded reference stack, printed as a
  * table and written to reports/bench.json (median, min, max, runs, unit, goal, verdict and the
  * 1-minute load average of each figure). Goals are reported, never enforced: the exit code is 0
  * unless the bench itself could not run.
@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { REPO_ROOT, startEmbeddedStack, type EmbeddedStack } from '../runner/embedded-stack.ts';
 import { acceptance } from './acceptance.ts';
 import { startBlackbox, type Blackbox } from './blackbox.ts';
-import { recorder, SECTIONS, sentinelEnvOf, type BenchContext, type BenchOptions, type SectionName, type SectionOutcome } from './context.ts';
+import { recorder, SECTIONS, sentinelEnvOf, type BenchContext, type BenchOptions, type SectionName, type SectionStatus } from './context.ts';
 import { monitorSection } from './monitor-section.ts';
 import { probesSection } from './probes-section.ts';
 import { probeCycle, scale, stackReady } from './scale.ts';
@@ -46,7 +46,7 @@ function parseOptions(argv: string[]): BenchOptions {
   };
 }
 
-const RUNNERS: Record<Exclude<SectionName, 'stack-ready'>, (ctx: BenchContext) => Promise<SectionOutcome>> = {
+const RUNNERS: Record<Exclude<SectionName, 'stack-ready'>, (ctx: BenchContext) => Promise<SectionStatus>> = {
   'probe-cycle': probeCycle,
   scale,
   probes: probesSection,
@@ -67,7 +67,7 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const load1AtStart = loadavg()[0]!;
   const figures: Figure[] = [];
-  const sections: Record<string, SectionOutcome> = {};
+  const sections: Record<string, SectionStatus> = {};
   const workDir = mkdtempSync(join(tmpdir(), 'sentinel-bench-'));
   let stack: EmbeddedStack | undefined;
   let blackbox: Blackbox | undefined;
@@ -135,7 +135,7 @@ async function main(): Promise<number> {
   return sections.bench?.status === 'failed' ? 1 : 0;
 }
 
-async function guarded(name: string, run: () => Promise<SectionOutcome>): Promise<SectionOutcome> {
+async function guarded(name: string, run: () => Promise<SectionStatus>): Promise<SectionStatus> {
   log(`section ${name}: start (load ${loadavg()[0]!.toFixed(2)})`);
   const started = performance.now();
   try {

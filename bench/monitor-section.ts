@@ -11,7 +11,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { chooseBrowser } from '../core/browser.ts';
 import { findPackagedChromium } from '../core/packaged-chromium.ts';
-import { GOALS, type BenchContext, type SectionOutcome } from './context.ts';
+import { GOALS, type BenchContext, type SectionStatus } from './context.ts';
 import { runLoad } from './load.ts';
 import { browserWindows, sampleTree, startMonitorProcess, type Sampler } from './monitor-process.ts';
 import { rssKb } from './proc.ts';
@@ -67,7 +67,7 @@ async function packagedFlowPeak(ctx: BenchContext): Promise<{ peak: FlowPeak; ch
   }
 }
 
-export async function monitorSection(ctx: BenchContext): Promise<SectionOutcome> {
+export async function monitorSection(ctx: BenchContext): Promise<SectionStatus> {
   const lifetimes = ctx.options.quick ? 1 : Math.max(3, ctx.options.runs);
   const settleMs = ctx.options.quick ? 5_000 : 15_000;
   const loadSeconds = 10;

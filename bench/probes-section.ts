@@ -5,7 +5,7 @@
  * blackbox side is the two http-module probes of those URLs, one after the other: the same work.
  */
 import { Agent, request } from 'undici';
-import { GOALS, type BenchContext, type SectionOutcome } from './context.ts';
+import { GOALS, type BenchContext, type SectionStatus } from './context.ts';
 import { startMonitorProcess } from './monitor-process.ts';
 import { log } from './tools.ts';
 
@@ -25,7 +25,7 @@ async function timedGet(agent: Agent, url: string, success: RegExp): Promise<Cal
   }
 }
 
-export async function probesSection(ctx: BenchContext): Promise<SectionOutcome> {
+export async function probesSection(ctx: BenchContext): Promise<SectionStatus> {
   if (!ctx.blackbox) return { status: 'skipped', message: 'prometheus-blackbox-exporter is not available' };
   const app = new URL(ctx.stack.info.appUrl);
   const monitor = await startMonitorProcess(ctx.sentinelEnv, {

@@ -1,19 +1,19 @@
 /**
- * `scale`: one `tls` probe cycle (probes/run.ts runProbe, as the monitor calls it) over 1, 10 and 50
+ * `scale`: one `tls` probe cycle (probes/run-probe.ts runProbe, as the monitor calls it) over 1, 10 and 50
  * local TLS targets, round-robin so load drifts hit every size alike. Also `stack-ready` and
  * `probe-cycle`, the two start-up bars of issues 2 and 4.
  */
 import { join } from 'node:path';
 import { configSchema, loadConfig } from '../core/config.ts';
 import { PROBE_CHECK_IDS } from '../core/result.ts';
-import { runProbe } from '../probes/run.ts';
+import { runProbe } from '../probes/run-probe.ts';
 import { REPO_ROOT } from '../runner/embedded-stack.ts';
-import { childEnv, GOALS, type BenchContext, type SectionOutcome } from './context.ts';
+import { childEnv, GOALS, type BenchContext, type SectionStatus } from './context.ts';
 import { log, spawnWatched, stopChild } from './tools.ts';
 
 const SIZES = [1, 10, 50] as const;
 
-export async function scale(ctx: BenchContext): Promise<SectionOutcome> {
+export async function scale(ctx: BenchContext): Promise<SectionStatus> {
   const caPath = join(ctx.workDir, 'scale-ca.pem');
   const servers = spawnWatched(process.execPath, ['--import', 'tsx', 'bench/tls-servers.ts', String(Math.max(...SIZES)), caPath], { cwd: REPO_ROOT, env: childEnv({}) });
   try {
@@ -50,7 +50,7 @@ export async function scale(ctx: BenchContext): Promise<SectionOutcome> {
 }
 
 /** Time from launching `sentinel stack` to its READY line; the stack is stopped by PID after each run. */
-export async function stackReady(ctx: Pick<BenchContext, 'options' | 'measure'>): Promise<SectionOutcome> {
+export async function stackReady(ctx: Pick<BenchContext, 'options' | 'measure'>): Promise<SectionStatus> {
   const runs = ctx.options.quick ? 2 : Math.max(3, ctx.options.runs);
   const record = ctx.measure('stack-ready');
   const times: number[] = [];
@@ -70,7 +70,7 @@ export async function stackReady(ctx: Pick<BenchContext, 'options' | 'measure'>)
 }
 
 /** All five probes once, concurrently (runner/run.ts's probe phase), against the stack that is up. */
-export async function probeCycle(ctx: BenchContext): Promise<SectionOutcome> {
+export async function probeCycle(ctx: BenchContext): Promise<SectionStatus> {
   const loaded = loadConfig(ctx.sentinelEnv);
   if (!loaded.ok) return { status: 'failed', message: 'the stack environment is not a valid config' };
   const config = loaded.config;

@@ -6,7 +6,7 @@
  * below the monitor, with its start time, must be gone).
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { GOALS, type BenchContext, type SectionOutcome } from './context.ts';
+import { GOALS, type BenchContext, type SectionStatus } from './context.ts';
 import { browserWindows, sampleTree, startMonitorProcess, type TreeSample } from './monitor-process.ts';
 import { stillRunning } from '../runner/monitor/test-support/proc.ts';
 import { growthPercent, median, metricValue } from './stats.ts';
@@ -20,7 +20,7 @@ function idleLevel(samples: readonly TreeSample[], fromMs: number, toMs: number)
   return median(samples.filter((s) => !s.browser && s.atMs >= fromMs && s.atMs < toMs).map((s) => s.ownKb)) / MB;
 }
 
-export async function soak(ctx: BenchContext): Promise<SectionOutcome> {
+export async function soak(ctx: BenchContext): Promise<SectionStatus> {
   const minutes = ctx.options.soakMinutes;
   const monitor = await startMonitorProcess(ctx.sentinelEnv, {
     SENTINEL_SCHEDULE_PROBES: '* * * * * *',
@@ -90,7 +90,7 @@ export async function soak(ctx: BenchContext): Promise<SectionOutcome> {
     note: `samples with more than one browser runner below the monitor; monitor counters: runs_skipped{overlap} probes ${skippedOverlap('probes')}, browser ${skippedOverlap('browser')}; browser_busy ${browserBusy} (skips are the guard working, not overlaps)`,
   });
   record({ id: 'chromium-left', unit: 'count', values: [left.length], goal: GOALS.zero, note: `${seen.length} Chromium processes seen below the monitor; SIGTERM sent ${stoppedDuringFlow ? 'during' : 'outside'} a browser flow` });
-  record({ id: 'stop', unit: 'ms', values: [stopMs], goal: { op: 'le', limit: 10_000, text: 'SIGTERM to exit within 10 s (issue 6)' } });
+  record({ id: 'stop', unit: 'ms', values: [stopMs], goal: { op: 'le', limit: 10_000, text: 'SIGTERM to exit within 10 s' } });
   record({ id: 'flow-peak-tree', unit: 'MB', values: flowPeaks, goal: GOALS.peakMb, note: `per browser flow during the soak (private pages plus each shared mapping once); results passed/run: ${results.join(', ')}` });
   log(`soak: ${results.join(', ')}`);
   return { status: 'ok', details: { minutes, browserFlows: windows.length, results, skippedOverlapProbes: skippedOverlap('probes'), skippedOverlapBrowser: skippedOverlap('browser'), browserBusy } };

@@ -1,5 +1,5 @@
 /**
- * A small typed client for Coolify's API v4 (`/api/v1`, facts §B); the `coolify` redeploy driver built
+ * A small typed client for Coolify's API v4 (`/api/v1`, docs/target-contract.md §10); the `coolify` redeploy driver built
  * on it is core/coolify-redeploy.ts.
  * Every call carries a deadline (its own timeout combined with the caller's signal); every failure
  * becomes a CoolifyError with a closed code and one line that says what to fix. The token is only
@@ -12,7 +12,7 @@ import type { Config } from './config.ts';
 import { SentinelError, type SentinelErrorCode } from './errors.ts';
 import { createRedactor, safeTarget, type Redactor } from './redact.ts';
 
-/** `ApplicationDeploymentStatus` (facts §B3). Unknown future values are passed through as strings. */
+/** `ApplicationDeploymentStatus` (docs/target-contract.md §10.4). Unknown future values are passed through as strings. */
 export const DEPLOYMENT_STATUSES = ['queued', 'in_progress', 'finished', 'failed', 'cancelled-by-user'] as const;
 export const TERMINAL_DEPLOYMENT_STATUSES = ['finished', 'failed', 'cancelled-by-user'] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
@@ -42,7 +42,7 @@ export interface CoolifyDeploymentList {
 export interface CoolifyApplication {
   uuid: string;
   name?: string;
-  /** `<state>:<health>` (`running:healthy`, `running:unknown`, …) or a bare `exited` (facts §B3) */
+  /** `<state>:<health>` (`running:healthy`, `running:unknown`, `exited:unhealthy`, …): an application always has both parts (docs/target-contract.md §10.5) */
   status: string;
 }
 

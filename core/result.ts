@@ -1,5 +1,5 @@
 /**
- * The one result model every check produces (architecture §4). Probes, browser specs, reporters
+ * The one result model every check produces (its JSON form: README.md, "Reports"). Probes, browser specs, reporters
  * and metrics all speak this shape; nothing else crosses a layer boundary.
  */
 

@@ -1,6 +1,6 @@
 /**
- * What to do first, per failure reason: one line each, written from the deployment plan's
- * troubleshooting steps for this stack (Coolify, Traefik, Zitadel with Login V2, Better Auth, Drizzle).
+ * What to do first, per failure reason: one line each, for this stack (Coolify, Traefik, Zitadel with
+ * Login V2, Better Auth, Drizzle) as docs/target-contract.md describes it (its failure modes: §12).
  * The status page shows the line beside a failing check, the monitor hands it to Alertmanager (the
  * `runbook` label of `sentinel_check_reason`), and the README's troubleshooting table repeats it under
  * the anchor `reason-<reason>` (runner/readme.test.ts keeps them equal).

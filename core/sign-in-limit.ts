@@ -1,5 +1,5 @@
 /**
- * Better Auth allows 3 `/api/auth/sign-in*` requests per 10 s per IP in production (contract §5
+ * Better Auth allows 3 `/api/auth/sign-in*` requests per 10 s per IP in production (docs/target-contract.md §5.1
  * step 2), and its window restarts at each allowed request (a 4th request must come 10 s after the
  * 3rd). Everything that signs in — the browser checks' pacer, the login-v2-redirect probe in the
  * monitor — computes its wait from the times of earlier sign-ins with this one function.

@@ -32,7 +32,7 @@ export interface StoredState {
   cookies: StoredCookie[];
 }
 
-export interface SessionOutcome {
+export interface SessionEnding {
   /** whose session it is, e.g. `user 1's stored session` (never a secret) */
   who: string;
   ended: boolean;
@@ -83,7 +83,7 @@ function failure(error: unknown): string {
 }
 
 /** Signs one stored session out and checks the server no longer knows it. */
-export async function endSession(state: StoredState, who: string, target: SessionTarget): Promise<SessionOutcome> {
+export async function endSession(state: StoredState, who: string, target: SessionTarget): Promise<SessionEnding> {
   const cookie = cookieFor(state, target.appUrl);
   if (!cookie) return { who, ended: true }; // nothing signed in
   const base = new URL(target.appUrl);
@@ -113,10 +113,10 @@ export function whoseSession(file: string): string {
  * Ends every stored session in a state folder; a file goes once its session is ended, so what is
  * left is what could not be ended. Without a target (a folder of unknown origin) nothing is tried.
  */
-export async function endStoredSessions(stateDir: string, target?: SessionTarget): Promise<SessionOutcome[]> {
+export async function endStoredSessions(stateDir: string, target?: SessionTarget): Promise<SessionEnding[]> {
   const names = (await readdir(stateDir).catch(() => [] as string[])).filter((name) => STORED_SESSION_FILE.test(name)).sort();
   const effective = target ?? (await readSessionTarget(stateDir));
-  const outcomes: SessionOutcome[] = [];
+  const outcomes: SessionEnding[] = [];
   for (const name of names) {
     const file = path.join(stateDir, name);
     const who = whoseSession(name);

@@ -2,10 +2,10 @@
  * Setup project: signs each configured user in once (paced by the sign-in pacer), asserts the admin
  * dashboard, and only then stores the browser state in e2e/.auth/user-<n>.json for the checks.
  */
-import { expect, test } from './fixtures.ts';
+import { expect, test } from './test.ts';
 import { expectDashboard, signIn } from './flows/sign-in.ts';
-import { loadSentinelConfig, storageStatePath } from './support/config.ts';
-import { SETUP_ANNOTATION } from './support/check.ts';
+import { loadSentinelConfig, storageStatePath } from './support/suite-config.ts';
+import { SETUP_ANNOTATION } from './support/check-annotations.ts';
 
 const users = loadSentinelConfig().users;
 // One worker per user; the sign-in pacer keeps the sign-ins inside the rate limit across workers.

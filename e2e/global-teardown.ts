@@ -5,7 +5,7 @@
  * (e2e/auth.teardown.ts). e2e/reporter.ts scrubs once more at exit, after the HTML report exists.
  */
 import { rm } from 'node:fs/promises';
-import { AUTH_DIR, RUNNER_STATE_DIR, loadSentinelConfig } from './support/config.ts';
+import { AUTH_DIR, RUNNER_STATE_DIR, loadSentinelConfig } from './support/suite-config.ts';
 import { scrubRunReports } from './support/redaction.ts';
 
 export default async function globalTeardown(): Promise<void> {

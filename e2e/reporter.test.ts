@@ -1,7 +1,7 @@
 import type { TestCase, TestResult } from '@playwright/test/reporter';
 import { describe, expect, it } from 'vitest';
 import { signInWaitOf, unreasonedFailure } from './reporter.ts';
-import { SIGN_IN_WAIT_ANNOTATION } from './support/check.ts';
+import { SIGN_IN_WAIT_ANNOTATION } from './support/check-annotations.ts';
 
 function failed(message: string, status: TestResult['status'] = 'failed'): TestResult {
   return { status, errors: [{ message }], error: { message } } as unknown as TestResult;

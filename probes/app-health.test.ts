@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runProbe } from './run.ts';
-import { testConfig } from './test-support/config.ts';
+import { runProbe } from './run-probe.ts';
+import { testConfig } from './test-support/probe-config.ts';
 import { freePort, startHttp, type Running } from './test-support/servers.ts';
 
 type Mode = 'ok' | 'no-title' | 'ok-500' | 'ok-429' | 'ok-false' | 'home-502';

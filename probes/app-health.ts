@@ -1,12 +1,12 @@
 /**
- * `app-health` probe: the two cheap endpoints of contract §9.3 — `/` (the container healthcheck
+ * `app-health` probe: the two cheap endpoints of docs/target-contract.md §1.1 — `/` (the container healthcheck
  * target, SSR HTML with the app's title) and `/api/auth/ok` (Better Auth loaded, no DB). Timings are
- * measured here, honestly: connect = TCP+TLS of the first new connection (undici connector hook),
+ * measured here, honestly: connect = TCP+TLS of the first new connection (probes/http.ts times each new socket),
  * ttfb = request sent → headers received, total = until the body was read.
  */
 import { Assertions } from './assertions.ts';
 import { readText, withProbeHttp, type ProbeHttp } from './http.ts';
-import { failedWith, fromAssertions } from './outcome.ts';
+import { failedWith, fromAssertions } from './probe-result.ts';
 import type { ProbeFn } from './types.ts';
 
 const HOME_TITLE = '<title>GadgetBot Rental Service</title>';

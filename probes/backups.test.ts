@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backupExecution, backupSchedule, startFakeCoolify, type FakeCoolify } from '../core/test-support/coolify-fake.ts';
 import { safeMessage } from './backups.ts';
-import { runProbe } from './run.ts';
-import { testConfig } from './test-support/config.ts';
+import { runProbe } from './run-probe.ts';
+import { testConfig } from './test-support/probe-config.ts';
 
 const TOKEN = '5|backups-sekrit-token-0a1b2c';
 const APP = 'app0000000000000000000001';

@@ -25,7 +25,7 @@ import type { Reason } from '../core/result.ts';
 import { Assertions } from './assertions.ts';
 import { keptDays, readFrequency } from './coolify-status.ts';
 import { ProbeFailure } from './errors.ts';
-import { fromAssertions, outcome } from './outcome.ts';
+import { fromAssertions, probeResult } from './probe-result.ts';
 import { watchedDatabases, type WatchedResource } from '../core/targets.ts';
 import type { ProbeFn } from './types.ts';
 
@@ -44,7 +44,7 @@ interface Finding {
 export const backupsProbe: ProbeFn = async (config, ctx) => {
   const databases = watchedDatabases(config);
   if (databases.length === 0) {
-    return outcome('backups', { status: 'skipped', reason: 'not_configured', message: 'no database uuid (SENTINEL_COOLIFY_APP_DB_UUID, SENTINEL_COOLIFY_ZITADEL_DB_UUID)' });
+    return probeResult('backups', { status: 'skipped', reason: 'not_configured', message: 'no database uuid (SENTINEL_COOLIFY_APP_DB_UUID, SENTINEL_COOLIFY_ZITADEL_DB_UUID)' });
   }
   const client = coolifyClientFromConfig(config);
   try {

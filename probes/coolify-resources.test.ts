@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeCoolify, type FakeCoolify } from '../core/test-support/coolify-fake.ts';
-import { runProbe } from './run.ts';
-import { testConfig } from './test-support/config.ts';
+import { runProbe } from './run-probe.ts';
+import { testConfig } from './test-support/probe-config.ts';
 
 const TOKEN = '5|resources-sekrit-token-0a1b2c';
 const READ_ONLY = '6|read-only-resources-token';

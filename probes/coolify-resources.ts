@@ -20,7 +20,7 @@ import type { DeploymentObservation, ResourceObservation } from '../core/observa
 import { failureLine, type Reason, type Warning } from '../core/result.ts';
 import { Assertions } from './assertions.ts';
 import { normalizeStatus, reasonOfState, resourceState } from './coolify-status.ts';
-import { outcome } from './outcome.ts';
+import { probeResult } from './probe-result.ts';
 import { watchedResources, type WatchedResource } from '../core/targets.ts';
 import type { ProbeFn } from './types.ts';
 
@@ -40,7 +40,7 @@ interface ResourceRead {
 export const coolifyResourcesProbe: ProbeFn = async (config, ctx) => {
   const resources = watchedResources(config);
   if (resources.length === 0) {
-    return outcome('coolify-resources', { status: 'skipped', reason: 'not_configured', message: 'Coolify is not configured (SENTINEL_COOLIFY_URL, SENTINEL_COOLIFY_TOKEN, SENTINEL_COOLIFY_APP_UUID)' });
+    return probeResult('coolify-resources', { status: 'skipped', reason: 'not_configured', message: 'Coolify is not configured (SENTINEL_COOLIFY_URL, SENTINEL_COOLIFY_TOKEN, SENTINEL_COOLIFY_APP_UUID)' });
   }
   const client = coolifyClientFromConfig(config);
   try {
@@ -75,11 +75,11 @@ export const coolifyResourcesProbe: ProbeFn = async (config, ctx) => {
     const observations = { resources: reads.map((r) => r.observation), ...(deployment ? { deployment } : {}) };
     const failing = assertions.list.filter((a) => !a.ok);
     if (failing.length === 0) {
-      return outcome('coolify-resources', { status: 'passed', assertions, observations, warnings: [...new Set(warnings)], ...(notes.length ? { message: notes.join('; ') } : {}) });
+      return probeResult('coolify-resources', { status: 'passed', assertions, observations, warnings: [...new Set(warnings)], ...(notes.length ? { message: notes.join('; ') } : {}) });
     }
     const worst = [...failing].sort((a, b) => PRIORITY.indexOf(a.reason) - PRIORITY.indexOf(b.reason))[0]!;
     const hint = worst.reason === 'resource_unhealthy' && /running:unhealthy/.test(String(worst.observed)) ? await oldHealthHint(client, ctx.signal) : '';
-    return outcome('coolify-resources', { status: 'failed', reason: worst.reason, message: `${messages.get(worst.name) ?? failureLine(worst)}${hint}`, assertions, observations });
+    return probeResult('coolify-resources', { status: 'failed', reason: worst.reason, message: `${messages.get(worst.name) ?? failureLine(worst)}${hint}`, assertions, observations });
   } finally {
     await client.close();
   }

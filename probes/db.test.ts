@@ -6,8 +6,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueLeafCertificate, type CertificateAuthority, type LeafOptions } from '../fixtures/stack/certs.ts';
 import { DB_ROLE, randomDbPassword, startPostgres, type PostgresServer } from '../fixtures/stack/postgres.ts';
-import { runProbe } from './run.ts';
-import { testConfig } from './test-support/config.ts';
+import { runProbe } from './run-probe.ts';
+import { testConfig } from './test-support/probe-config.ts';
 import { APP_MIGRATIONS, applyMigrations, sql, writeMigrationsFolder } from './test-support/drizzle.ts';
 import { freePort } from './test-support/servers.ts';
 

@@ -8,7 +8,7 @@ import type { DbObservation } from '../core/observations.ts';
 import { Assertions } from './assertions.ts';
 import { readText, withProbeHttp } from './http.ts';
 import { compareMigrations, migrationSource, readJournal, type AppliedRow, type JournalEntry } from './migrations.ts';
-import { failedWith, fromAssertions, outcome } from './outcome.ts';
+import { failedWith, fromAssertions, probeResult } from './probe-result.ts';
 import type { ProbeContext, ProbeFn } from './types.ts';
 
 export const APP_TABLES = ['gadgetbots', 'users', 'sessions', 'accounts', 'verifications'] as const;
@@ -49,7 +49,7 @@ async function appliedRows(client: pg.Client): Promise<AppliedRow[] | undefined>
 
 export const dbProbe: ProbeFn = async (config, ctx) => {
   if (!config.databaseUrl) {
-    return outcome('db', { status: 'skipped', reason: 'not_configured', message: 'no database URL configured (SENTINEL_DATABASE_URL)' });
+    return probeResult('db', { status: 'skipped', reason: 'not_configured', message: 'no database URL configured (SENTINEL_DATABASE_URL)' });
   }
   const observations: DbObservation & Record<string, unknown> = { pgUp: 0 };
   const assertions = new Assertions();

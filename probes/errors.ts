@@ -1,5 +1,5 @@
 /**
- * The one error classifier (style practice 5): every error a probe can meet — pg, undici/fetch,
+ * The one error classifier: every error a probe can meet — pg, Node's http client and fetch,
  * node:tls, openid-client/oauth4webapi, DOMException aborts — maps to one bounded Reason plus a
  * one-line message. Socket and TLS codes are judged by core/network-errors.ts, the rule the browser
  * checks use for Chromium's net errors too. Messages never carry raw URLs with credentials; the runner redacts them again.

@@ -7,8 +7,8 @@ import type { CheckResult } from '../core/result.ts';
 import { createCertificateAuthority, issueLeafCertificate, type LeafCertificate } from '../fixtures/stack/certs.ts';
 import { startPostgres } from '../fixtures/stack/postgres.ts';
 import { SSL_REQUEST, hstsMaxAge } from './exposure.ts';
-import { runProbe } from './run.ts';
-import { testConfig } from './test-support/config.ts';
+import { runProbe } from './run-probe.ts';
+import { testConfig } from './test-support/probe-config.ts';
 import { freePort, startHttp, type Running } from './test-support/servers.ts';
 
 const closers: Array<() => Promise<void>> = [];

@@ -24,7 +24,7 @@ import type { Assertion, Reason, Warning } from '../core/result.ts';
 import { mapLimited } from './concurrency.ts';
 import { classify } from './errors.ts';
 import { withProbeHttp, type ProbeHttp } from './http.ts';
-import { outcome } from './outcome.ts';
+import { probeResult } from './probe-result.ts';
 import { exposureHttpUrls, hstsUrls } from '../core/targets.ts';
 import type { ProbeContext, ProbeFn } from './types.ts';
 
@@ -335,7 +335,7 @@ async function checkWeb(config: Config, ctx: ProbeContext): Promise<WebPart> {
 export const exposureProbe: ProbeFn = async (config, ctx) => {
   const hosts = config.exposure.hosts ?? [];
   if (hosts.length === 0) {
-    return outcome('exposure', { status: 'skipped', reason: 'not_configured', message: 'no exposure host (set SENTINEL_EXPOSURE_HOSTS to the public hosts whose ports may be checked)' });
+    return probeResult('exposure', { status: 'skipped', reason: 'not_configured', message: 'no exposure host (set SENTINEL_EXPOSURE_HOSTS to the public hosts whose ports may be checked)' });
   }
   const [ports, web] = await Promise.all([checkPorts(config, hosts, ctx), checkWeb(config, ctx)]);
   const hstsFails = config.exposure.hstsRequired;

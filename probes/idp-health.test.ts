@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIdp, type RunningIdp } from '../fixtures/stack/idp/test-support.ts';
-import { runProbe } from './run.ts';
-import { testConfig } from './test-support/config.ts';
+import { runProbe } from './run-probe.ts';
+import { testConfig } from './test-support/probe-config.ts';
 import { startHttp, type Running } from './test-support/servers.ts';
 
 /** idp-health against the stand-in Zitadel (both containers' endpoints, and its readiness faults) and a bare server. */

@@ -10,7 +10,7 @@
  */
 import { Assertions } from './assertions.ts';
 import { readText, withProbeHttp, type ProbeHttp } from './http.ts';
-import { failedWith, fromAssertions } from './outcome.ts';
+import { failedWith, fromAssertions } from './probe-result.ts';
 import type { ProbeFn } from './types.ts';
 import type { Reason } from '../core/result.ts';
 

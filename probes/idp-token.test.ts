@@ -5,8 +5,8 @@ import Provider, { type Configuration } from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIdp, type RunningIdp, type TestMachineUser } from '../fixtures/stack/idp/test-support.ts';
 import type { ConfigInput } from '../core/config.ts';
-import { runProbe } from './run.ts';
-import { testConfig } from './test-support/config.ts';
+import { runProbe } from './run-probe.ts';
+import { testConfig } from './test-support/probe-config.ts';
 
 /**
  * idp-token against the stand-in Zitadel (a child process, faults included) and against a second,

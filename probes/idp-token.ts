@@ -20,7 +20,7 @@ import { Assertions } from './assertions.ts';
 import { ProbeFailure } from './errors.ts';
 import { readText, withProbeHttp, type ProbeHttp } from './http.ts';
 import { oidcFetch, type OidcFetch } from './oidc-fetch.ts';
-import { failedWith, fromAssertions } from './outcome.ts';
+import { failedWith, fromAssertions } from './probe-result.ts';
 import type { ProbeContext, ProbeFn } from './types.ts';
 
 /** Asymmetric JWS algorithms only: an IdP's token is never verified with a shared secret or `none`. */

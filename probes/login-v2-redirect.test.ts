@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runProbe } from './run.ts';
-import { testConfig } from './test-support/config.ts';
+import { runProbe } from './run-probe.ts';
+import { testConfig } from './test-support/probe-config.ts';
 import { startHttp, type Running } from './test-support/servers.ts';
 
 /**
- * A small fake app + IdP pair answering like the contract (§5): Better Auth's sign-in/social and
+ * A small fake app + IdP pair answering like docs/target-contract.md §3.2–§3.3: Better Auth's sign-in/social and
  * Zitadel's authorize redirect. `mode` selects one failure mode per test.
  */
 type Mode = 'v2' | 'v1' | 'wrong-host' | 'rate-limited' | 'rate-limited-once' | 'no-provider' | 'idp-400' | 'redirect-invalid' | 'login-500' | 'bad-redirect-uri' | 'login-hop';

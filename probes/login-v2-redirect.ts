@@ -19,7 +19,7 @@ import { authorizeUrlRules, expectedRedirectUri, judgeLoginRedirect } from '../c
 import { Assertions } from './assertions.ts';
 import { ProbeFailure } from './errors.ts';
 import { readText, withProbeHttp, type ProbeHttp } from './http.ts';
-import { failedWith, fromAssertions } from './outcome.ts';
+import { failedWith, fromAssertions } from './probe-result.ts';
 import type { ProbeContext, ProbeFn } from './types.ts';
 
 const MAX_LOGIN_PAGE_REDIRECTS = 5;

@@ -1,5 +1,5 @@
 /**
- * Drizzle (0.x) migration bookkeeping, compared the way the migrator decides (facts §D): an entry is
+ * Drizzle (0.x) migration bookkeeping, compared the way the migrator decides (docs/target-contract.md §7.2): an entry is
  * applied iff its `when` ≤ max(created_at); hashes are sha256 hex of the whole `<tag>.sql` text.
  * Drizzle itself never re-checks hashes; we do, to catch files edited after they were applied.
  */

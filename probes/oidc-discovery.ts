@@ -1,5 +1,5 @@
 /**
- * `oidc-discovery` probe. The document is fetched with undici directly (not openid-client's
+ * `oidc-discovery` probe. The document is fetched with the probes' own HTTP client (probes/http.ts, not openid-client's
  * `discovery()`), because openid-client rejects an issuer mismatch with a generic error and we must
  * show both values byte for byte; every other field is then compared with what the app hard-wires.
  */
@@ -8,10 +8,10 @@ import { Assertions } from './assertions.ts';
 import { ProbeFailure } from './errors.ts';
 import { readText, withProbeHttp, type ProbeHttp } from './http.ts';
 import { isUsableKey, type Jwk } from './jwks.ts';
-import { failedWith, fromAssertions } from './outcome.ts';
+import { failedWith, fromAssertions } from './probe-result.ts';
 import type { ProbeFn } from './types.ts';
 
-/** Zitadel's paths under the issuer; the app uses the first three without discovery (contract §5). */
+/** Zitadel's paths under the issuer; the app uses the first three without discovery (docs/target-contract.md §3.1, §8.2). */
 export function expectedEndpoints(issuer: string): Record<string, string> {
   return {
     authorization_endpoint: `${issuer}/oauth/v2/authorize`,

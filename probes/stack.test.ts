@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type RunningStack } from '../fixtures/stack/index.ts';
 import { PROBE_CHECK_IDS } from '../core/result.ts';
 import { createStackClient } from '../fixtures/stack/test-helpers.ts';
-import { runProbes } from './run.ts';
-import { testConfig } from './test-support/config.ts';
+import { runProbes } from './test-support/run-probes.ts';
+import { testConfig } from './test-support/probe-config.ts';
 
 /**
  * On the embedded reference stack every probe passes, twice in a row (the second run hits warm

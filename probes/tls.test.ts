@@ -10,8 +10,8 @@ import {
   issueLeafCertificate,
   type CertificateAuthority,
 } from '../fixtures/stack/certs.ts';
-import { runProbe } from './run.ts';
-import { testConfig } from './test-support/config.ts';
+import { runProbe } from './run-probe.ts';
+import { testConfig } from './test-support/probe-config.ts';
 import { freePort, startTls, type Running } from './test-support/servers.ts';
 
 let ca: CertificateAuthority;

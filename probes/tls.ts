@@ -17,7 +17,7 @@ import type { TlsHostObservation } from '../core/observations.ts';
 import type { Reason, Warning } from '../core/result.ts';
 import { mapLimited } from './concurrency.ts';
 import { classify } from './errors.ts';
-import { outcome } from './outcome.ts';
+import { probeResult } from './probe-result.ts';
 import { defaultTlsHosts } from '../core/targets.ts';
 import { browserHostnameMismatch, subjectAltNames, trustContext } from './trust.ts';
 import type { ProbeContext, ProbeFn } from './types.ts';
@@ -190,7 +190,7 @@ const MAX_PARALLEL_HANDSHAKES = 8;
 export const tlsProbe: ProbeFn = async (config, ctx) => {
   const hosts = config.tls.hosts ?? defaultTlsHosts(config);
   if (hosts.length === 0) {
-    return outcome('tls', { status: 'skipped', reason: 'not_configured', message: 'no https host to check (set SENTINEL_TLS_HOSTS or use https URLs)' });
+    return probeResult('tls', { status: 'skipped', reason: 'not_configured', message: 'no https host to check (set SENTINEL_TLS_HOSTS or use https URLs)' });
   }
   const limits = { warnDays: config.tls.warnDays, failDays: config.tls.failDays, handshakeMs: handshakeTimeoutMs(config) };
   const verdicts = await mapLimited(hosts, MAX_PARALLEL_HANDSHAKES, (host) => judgeHost(host, limits, ctx));

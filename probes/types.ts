@@ -1,6 +1,6 @@
 /**
- * The probe interface (architecture §4, style practice 1): a probe is a plain async function of the
- * parsed config and a context carrying the deadline signal and a clock. The runner (run.ts) owns the
+ * The probe interface: a probe is a plain async function of the
+ * parsed config and a context carrying the deadline signal and a clock. The runner (run-probe.ts) owns the
  * deadline, timing, error capture and redaction; a probe measures its own protocol only.
  */
 import type { Config } from '../core/config.ts';

@@ -6,12 +6,12 @@
  * loads it.
  */
 import type { ScrubReport } from '../core/scrub.ts';
-import type { SessionOutcome } from '../core/sign-out.ts';
+import type { SessionEnding } from '../core/sign-out.ts';
 
 export interface BrowserRunCleanup {
   scrub: ScrubReport;
   /** Sessions the Playwright run left signed in, and what the runner's own sign-out made of them. */
-  sessions: SessionOutcome[];
+  sessions: SessionEnding[];
 }
 
 /** summary.json's `sessions`: who the runner still had to sign out, and whose session is left. */
@@ -34,7 +34,7 @@ export function mergeCleanups(cleanups: readonly BrowserRunCleanup[]): BrowserRu
   return { scrub: mergeScrubReports(cleanups.map((c) => c.scrub)), sessions: cleanups.flatMap((c) => c.sessions) };
 }
 
-export function sessionsSummary(sessions: readonly SessionOutcome[]): SessionsSummary {
+export function sessionsSummary(sessions: readonly SessionEnding[]): SessionsSummary {
   return {
     endedByRunner: sessions.filter((s) => s.ended).map((s) => s.who),
     notEnded: sessions.filter((s) => !s.ended).map((s) => `${s.who}: ${s.why ?? 'unknown'}`),

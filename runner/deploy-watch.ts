@@ -1,5 +1,5 @@
 /**
- * Deploy-triggered acceptance (issue 9 §2): watch `GET /api/v1/deployments/applications/{uuid}` and,
+ * Deploy-triggered acceptance (docs/coolify-monitor.md, "Acceptance after every deployment"; Coolify's deployments: docs/target-contract.md §10.4): watch `GET /api/v1/deployments/applications/{uuid}` and,
  * each time a deployment that started after the watch began ends `finished` or `failed`, report it
  * exactly once. `runDeployWatch` is `sentinel watch-deploys`: on a finished deployment it runs the
  * post-deploy checks that are allowed — never the disruptive one, which would redeploy again.

@@ -1,5 +1,5 @@
 /**
- * The embedded default (architecture §1): start the local reference stack as a child process
+ * The embedded stack (README.md, "The reference stack"): start the local reference stack as a child process
  * (`fixtures/stack/main.ts`, the same thing `sentinel stack` runs), read its `READY <json>` line and
  * hand back the SENTINEL_* variables that point the suite at it. The runner never imports
  * fixtures/stack; the printed StackInfo is the whole interface.
@@ -102,7 +102,7 @@ export interface StartEmbeddedStackOptions {
   debug?: boolean;
 }
 
-/** StackInfo → the SENTINEL_* variables of architecture §2. */
+/** StackInfo → the SENTINEL_* variables (core/config.ts, ENV_VARS) that point a run at the stack. */
 export function envFromStackInfo(info: StackInfo): Record<string, string> {
   const env: Record<string, string> = {
     SENTINEL_APP_URL: info.appUrl,

@@ -1,11 +1,11 @@
 /**
- * Production safety of the mutating check (issue 7, item 6), checked in the database: with
+ * Production safety of the mutating check, checked in the database: with
  * `app-crud-500`, and with a run SIGKILLed in the middle of the CRUD spec after its bot was created,
  * no bot with the run's prefix remains after the cleanup and the next run's sweep; and a killed run leaves
  * no Playwright process and, by the next run at the latest, no signed-in state and no stored session
  * (signed out in the app, checked in its `sessions` table) behind.
  *
- * How a killed run leaves a bot: the bot janitor (e2e/fixtures.ts) deletes after the test, and a
+ * How a killed run leaves a bot: the bot janitor (e2e/test.ts) deletes after the test, and a
  * SIGKILL of Playwright (OOM killer, cancelled CI job) never reaches it. The next run's CRUD spec
  * sweeps prefixed bots older than `sweepAfterMinutes` (so a concurrent run's bot in flight is left
  * alone); the test ages the leftover in the DB by that much instead of waiting 30 minutes.

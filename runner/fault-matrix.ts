@@ -1,9 +1,9 @@
 /**
- * The fault matrix (issue 7, items 1-2): for each reference-stack fault, what a full `sentinel run`
+ * The fault matrix (README.md, "Fault matrix: what each failure turns red"): for each reference-stack fault, what a full `sentinel run`
  * must report — exactly these failed checks with these reasons, every other check passed (a skipped
  * check would hide a false alarm) — and the code that runs one case and compares.
  *
- * Each row is decided from the production failure the fault reproduces (contract §12), never from
+ * Each row is decided from the production failure the fault reproduces (docs/target-contract.md §12), never from
  * what the stand-in happens to render. A case is a real `node bin/sentinel.mjs run` child with
  * SENTINEL_STACK_FAULTS set, its own reports folder, and its summary.json read back.
  */
@@ -73,17 +73,17 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
   {
     fault: 'idp-login-v1',
     failed: { 'login-v2-redirect': 'login_v1', ...ALL_BROWSER('login_v1') },
-    why: '"Use new login UI" off (contract §12.14): authorize 302s to /ui/login/login, so every sign-in ends on the classic login',
+    why: '"Use new login UI" off (docs/target-contract.md §12.14): authorize 302s to /ui/login/login, so every sign-in ends on the classic login',
   },
   {
     fault: 'idp-issuer-mismatch',
     failed: { 'oidc-discovery': 'issuer_mismatch', 'idp-token': 'issuer_mismatch' },
-    why: 'discovery names the old gadgetbot-auth host (§12.18); the app uses hard-coded endpoints and never reads discovery, so sign-in still works; every client that discovers the IdP (openid-client in idp-token) refuses it',
+    why: 'discovery names the old gadgetbot-auth host (docs/target-contract.md §12.18); the app uses hard-coded endpoints and never reads discovery, so sign-in still works; every client that discovers the IdP (openid-client in idp-token) refuses it',
   },
   {
     fault: 'idp-jwks-empty',
     failed: { 'oidc-discovery': 'jwks_empty', 'idp-token': 'jwks_mismatch' },
-    why: 'no signing keys published; Better Auth reads the user from the id_token claims or userinfo without JWKS (contract §5), so only discovery/JWKS and the token check (no key verifies its token) see it',
+    why: 'no signing keys published; Better Auth reads the user from the id_token claims or userinfo without JWKS (docs/target-contract.md §3.4), so only discovery/JWKS and the token check (no key verifies its token) see it',
   },
   {
     fault: 'idp-down',
@@ -128,12 +128,12 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
   {
     fault: 'app-wrong-redirect-uri',
     failed: { 'login-v2-redirect': 'redirect_uri_mismatch', ...ALL_BROWSER('redirect_uri_mismatch') },
-    why: 'BETTER_AUTH_URL/callback wrong (§12.5, §12.11): the authorize redirect_uri is not the registered one, no sign-in completes',
+    why: 'BETTER_AUTH_URL/callback wrong (docs/target-contract.md §12.5, §12.11): the authorize redirect_uri is not the registered one, no sign-in completes',
   },
   {
     fault: 'app-signout-keeps-session',
     failed: { 'e2e-sign-out': 'session_not_revoked' },
-    why: 'sign-out clears the cookie but the sessions row survives (§12.25): only the sign-out check replays the old token',
+    why: 'sign-out clears the cookie but the sessions row survives (docs/target-contract.md §12.25): only the sign-out check replays the old token',
   },
   {
     fault: 'app-crud-500',
@@ -143,12 +143,12 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
   {
     fault: 'app-sessions-volatile',
     failed: { 'e2e-session-redeploy': 'session_lost' },
-    why: 'sessions kept in the app process (no DB store): a redeploy loses every session (§12.30)',
+    why: 'sessions kept in the app process (no DB store): a redeploy loses every session (docs/target-contract.md §12.30)',
   },
   {
     fault: 'app-secret-rotated',
     failed: { 'e2e-session-redeploy': 'session_lost' },
-    why: 'the redeploy changes BETTER_AUTH_SECRET (§12.6): the signed session cookie no longer verifies',
+    why: 'the redeploy changes BETTER_AUTH_SECRET (docs/target-contract.md §12.6): the signed session cookie no longer verifies',
   },
   {
     fault: 'app-cookie-not-httponly',
@@ -163,7 +163,7 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
   {
     fault: 'redeploy-slow',
     failed: { 'e2e-session-redeploy': 'downtime_budget' },
-    why: 'stop-then-start deploy: ~20 s of downtime, over the 10 s budget (§12.30); the DB-backed session survives',
+    why: 'stop-then-start deploy: ~20 s of downtime, over the 10 s budget (docs/target-contract.md §12.30); the DB-backed session survives',
   },
   {
     fault: 'redeploy-already-queued',
@@ -173,7 +173,7 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
   {
     fault: 'db-migration-pending',
     failed: { db: 'migration_pending', 'login-v2-redirect': 'http_status', ...ALL_BROWSER('sign_in_error') },
-    why: 'migrations not run (§12.2): the auth tables are missing, POST sign-in/social answers 500 and the button hangs on "Signing in..."',
+    why: 'migrations not run (docs/target-contract.md §12.2): the auth tables are missing, POST sign-in/social answers 500 and the button hangs on "Signing in..."',
   },
   {
     fault: 'db-migration-edited',
@@ -193,7 +193,7 @@ export const FAULT_MATRIX: readonly FaultExpectation[] = [
   {
     fault: 'tls-expiring',
     failed: { tls: 'tls_expiry' },
-    why: 'the app certificate has 3 days left (ACME renewal failing, §12.28): inside the 7-day fail window; it still works',
+    why: 'the app certificate has 3 days left (ACME renewal failing, docs/target-contract.md §12.28): inside the 7-day fail window; it still works',
   },
   {
     fault: 'tls-expiring-soon',
@@ -395,7 +395,7 @@ interface SummaryCheck {
 }
 
 /**
- * Warnings of a check. summary.json (architecture §4) carries no `warnings` field, so the tls
+ * Warnings of a check. summary.json (runner/reporters/summary-json.ts) carries no `warnings` field, so the tls
  * warning is read from the tls observations (hosts[].reason), where the probe records it per host.
  */
 export function warningsOf(check: SummaryCheck): string[] {

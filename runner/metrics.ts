@@ -1,5 +1,5 @@
 /**
- * Every Prometheus metric of the suite (style practice 7, monitoring-anchors §4.6), defined in this one
+ * Every Prometheus metric of the suite, defined in this one
  * module on a registry that is passed in (never prom-client's global one). `recordResult` is the only
  * mapping from a CheckResult to metrics. Labels are bounded: check ids, check types, targets taken from
  * the configuration, Reason codes and fixed status words — never free text, URLs with queries or secrets.

@@ -8,7 +8,7 @@ import { SentinelError } from '../core/errors.ts';
 import type { CheckResult } from '../core/result.ts';
 import { errorLine } from './child-output.ts';
 import { childEnv, grepFor, grepInvertFor, removeOrphanedStateDirs, runBrowserChecks } from './playwright.ts';
-import { BASE_ENV, configFrom } from './test-support/config.ts';
+import { BASE_ENV, configFrom } from './test-support/env.ts';
 import { writeSessionTarget } from '../core/sign-out.ts';
 import { startBetterAuthFake, storedStateFor } from '../core/test-support/better-auth-fake.ts';
 import { cleanupLines, type BrowserRunCleanup } from './cleanup.ts';

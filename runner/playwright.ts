@@ -1,5 +1,5 @@
 /**
- * Browser checks run as a Playwright child process (architecture §6, §8): the runner reaches e2e/
+ * Browser checks run as a Playwright child process (docs/architecture.md, "Processes per mode"): the runner reaches e2e/
  * only through `playwright test`, never by import. The child gets an explicit environment, its own
  * process group (so a deadline or Ctrl-C takes Chromium down with it), and its results come back
  * through e2e/reporter.ts's `<reportsDir>/e2e-results.json`.
@@ -19,7 +19,7 @@ import { createRedactor } from '../core/redact.ts';
 import { claimReportsDir, claimReportsSubdir } from '../core/reports-dir.ts';
 import { readJsonLines, stateFile } from '../core/run-state.ts';
 import { dropBrowserArtifacts, scrubReports, secretVariants, type ScrubReport } from '../core/scrub.ts';
-import { endStoredSessions, writeSessionTarget, type SessionOutcome } from '../core/sign-out.ts';
+import { endStoredSessions, writeSessionTarget, type SessionEnding } from '../core/sign-out.ts';
 import { isCheckId, type BrowserCheckId, type CheckResult } from '../core/result.ts';
 import { mergeCleanups, mergeScrubReports, type BrowserRunCleanup } from './cleanup.ts';
 import { errorLine } from './child-output.ts';
@@ -255,7 +255,7 @@ async function runPlaywright(
 
   // Stored sessions still here were not ended by the setup's teardown project (it failed, or the run
   // was stopped before it): signed out now, and reported either way.
-  let sessions: SessionOutcome[];
+  let sessions: SessionEnding[];
   let scrub: ScrubReport;
   try {
     sessions = [...orphaned.sessions, ...(await endStoredSessions(stateDir))];
@@ -336,9 +336,9 @@ const STATE_DIR_PREFIX = 'sentinel-e2e-state-';
  * removes its state folder, which holds signed-in storage state: every run signs those sessions out
  * and removes the folders of runs gone.
  */
-export async function removeOrphanedStateDirs(dir = tmpdir()): Promise<{ removed: string[]; sessions: SessionOutcome[] }> {
+export async function removeOrphanedStateDirs(dir = tmpdir()): Promise<{ removed: string[]; sessions: SessionEnding[] }> {
   const removed: string[] = [];
-  const sessions: SessionOutcome[] = [];
+  const sessions: SessionEnding[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const owner = new RegExp(`^${STATE_DIR_PREFIX}(\\d+)-`).exec(name);
     if (!owner || processAlive(Number(owner[1]))) continue;

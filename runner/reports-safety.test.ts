@@ -18,7 +18,7 @@ import { startStack, type RunningStack } from '../fixtures/stack/index.ts';
 import type { BrowserRunCleanup } from './cleanup.ts';
 import { REPO_ROOT, envFromStackInfo } from './embedded-stack.ts';
 import { grepFor, grepInvertFor, playwrightCliPath, runBrowserChecks } from './playwright.ts';
-import { BASE_ENV } from './test-support/config.ts';
+import { BASE_ENV } from './test-support/env.ts';
 import { runCli } from './test-support/cli.ts';
 import { startMonitor } from './monitor/index.ts';
 import { passed, testConfig } from './monitor/test-support/fakes.ts';

@@ -6,7 +6,7 @@ import { SentinelError } from '../core/errors.ts';
 import { CHECK_IDS, PROBE_CHECK_IDS, exitCodeOf, type CheckResult, type ProbeCheckId } from '../core/result.ts';
 import type { EmbeddedStack } from './embedded-stack.ts';
 import { executeRun } from './run.ts';
-import { BASE_ENV } from './test-support/config.ts';
+import { BASE_ENV } from './test-support/env.ts';
 
 const passed = (id: CheckResult['id'], kind: CheckResult['kind'], durationMs = 10): CheckResult => ({ id, kind, status: 'passed', startedAt: new Date().toISOString(), durationMs });
 

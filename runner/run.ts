@@ -10,7 +10,7 @@ import { SentinelError } from '../core/errors.ts';
 import { createRedactor, safeTarget, type Redactor } from '../core/redact.ts';
 import { claimReportsDir } from '../core/reports-dir.ts';
 import { CHECK_IDS, checkKind, totalsOf, type BrowserCheckId, type CheckId, type CheckResult, type ProbeCheckId, type RunSummary } from '../core/result.ts';
-import { runProbe } from '../probes/run.ts';
+import { runProbe } from '../probes/run-probe.ts';
 import { cleanupLines, sessionsSummary, type BrowserRunCleanup } from './cleanup.ts';
 import { assertStackInstalled, startEmbeddedStack, type EmbeddedStack, type StartEmbeddedStackOptions } from './embedded-stack.ts';
 import { runBrowserChecks, type RunBrowserChecksOptions } from './playwright.ts';

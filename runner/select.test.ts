@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { loadConfig } from '../core/config.ts';
 import { CHECK_IDS } from '../core/result.ts';
 import { selectChecks, unconfiguredChecks } from './select.ts';
-import { BASE_ENV, configFrom } from './test-support/config.ts';
+import { BASE_ENV, configFrom } from './test-support/env.ts';
 
 const FULL_ENV = {
   ...BASE_ENV,

@@ -1,5 +1,5 @@
 /**
- * Which checks a run executes, and why the others do not (architecture §1, §7). A check that does
+ * Which checks a run executes, and why the others do not (README.md, "Modes"). A check that does
  * not run becomes a `skipped` CheckResult with a bounded reason — never a pass.
  */
 import { DISRUPTIVE_CHECKS, MUTATING_CHECKS, type Config } from '../core/config.ts';

@@ -1,6 +1,6 @@
 /**
  * A scripted Coolify API v4 double for unit tests (node:http on 127.0.0.1:0). It answers with the
- * shapes and messages of facts §B (tokens and abilities, 401/403/404/405 bodies, the deployment
+ * shapes and messages of docs/target-contract.md §10.1–§10.4 (tokens and abilities, 401/403/404/405 bodies, the deployment
  * status enum, `{count, deployments}` newest first) so the client is tested against Coolify's
  * contract, not against itself. The stack's stand-in (fixtures/stack) is the integration double.
  */

@@ -1,7 +1,7 @@
 /**
  * Request helpers over a Playwright APIRequestContext that shares the browser context's cookies
- * (`page.request`): Better Auth session calls and oRPC calls (contract §6, §7). Non-GET calls that
- * carry cookies need the app's Origin (facts C: origin check).
+ * (`page.request`): Better Auth session calls and oRPC calls (docs/target-contract.md §4.3, §6.1). Non-GET calls that
+ * carry cookies need the app's Origin (docs/target-contract.md §3.7).
  */
 import type { APIRequestContext } from '@playwright/test';
 import type { Config } from '../../core/config.ts';
@@ -30,7 +30,7 @@ export class AppApi {
     return `${this.config.appUrl}${pathname}`;
   }
 
-  /** The DB's view of the session (the 5-minute cookie cache bypassed, contract §7.3). */
+  /** The DB's view of the session (the 5-minute cookie cache bypassed, docs/target-contract.md §4.4). */
   async getSession(): Promise<SessionInfo | null> {
     const response = await this.request.get(this.url('/api/auth/get-session?disableCookieCache=true'), {
       timeout: this.config.timeouts.actionMs,
@@ -50,7 +50,7 @@ export class AppApi {
     return (await response.json()) as SessionInfo | null;
   }
 
-  /** Ends the app session server-side (sessions pile up otherwise, contract §12.10). */
+  /** Ends the app session server-side (sessions pile up otherwise, docs/target-contract.md §4.6). */
   async signOut(): Promise<number> {
     const response = await this.request.post(this.url('/api/auth/sign-out'), {
       timeout: this.config.timeouts.actionMs,
@@ -89,7 +89,7 @@ export class AppApi {
 
 /**
  * Removes bots our runs left behind: the configured prefix, older than `sweepAfterMinutes`
- * (architecture §7). Uses the session of `request`. Returns the number deleted.
+ * (README.md, "Modes": the sweep of prefixed leftovers). Uses the session of `request`. Returns the number deleted.
  */
 export async function sweepLeftovers(request: APIRequestContext, config: Config, now: Date = new Date()): Promise<number> {
   const api = new AppApi(request, config);

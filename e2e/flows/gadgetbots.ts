@@ -1,8 +1,8 @@
-/** GadgetBot CRUD through the admin UI (contract §3.3-§3.6), built from page objects. */
+/** GadgetBot CRUD through the admin UI (docs/target-contract.md §2.3–§2.6), built from page objects. */
 import { expect } from '@playwright/test';
 import type { App } from '../pages/app.ts';
 import type { BotTypeName } from '../pages/create-bot-page.ts';
-import { failWith, withReason } from '../support/check.ts';
+import { failWith, withReason } from '../support/check-annotations.ts';
 
 /** Waits for the page to reach `pathname`, or turns an alert() the app raised instead into the failure. */
 async function expectNavigationOrAlert(app: App, pathname: RegExp, action: string, rpc: string): Promise<void> {
@@ -28,7 +28,7 @@ export async function createBot(app: App, name: string, type: BotTypeName): Prom
   await app.createBot.fill(name, type);
   await app.createBot.submit();
   await expectNavigationOrAlert(app, /^\/admin\/products\/?$/, 'create', 'create');
-  // The list query is not invalidated after a mutation (contract §3.3): let the assertion retry.
+  // The list query is not invalidated after a mutation (docs/target-contract.md §2.3): let the assertion retry.
   await withReason('assertion', () => expect(app.products.row(name)).toBeVisible());
 }
 

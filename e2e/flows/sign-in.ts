@@ -15,7 +15,7 @@ import { authorizeUrlRules, firstBroken, isAuthorizeUrl, isClassicLoginPage, log
 import type { App } from '../pages/app.ts';
 import type { LoginV2Screen } from '../pages/login-v2.ts';
 import { CHROMIUM_ERROR_PAGE_PROTOCOL, type ApiCall } from '../support/traffic.ts';
-import { checkTimeLeftMs, failWith, recordSignInWait, withReason } from '../support/check.ts';
+import { checkTimeLeftMs, failWith, recordSignInWait, withReason } from '../support/check-annotations.ts';
 import { withoutQuery } from '../support/login-sequence.ts';
 import { SignInSlotTimeout, claimSignInSlot } from '../../core/sign-in-record.ts';
 import { progress } from '../support/progress.ts';
@@ -148,7 +148,7 @@ async function waitForNextScreen(app: App, attempt: Attempt, previousKey: string
         async () => {
           state = await readState(app, attempt);
           const leftApp = hasLeftApp(app, attempt);
-          // The app answers the sign-in call with an error and its button hangs (contract §2.2): no need to wait.
+          // The app answers the sign-in call with an error and its button hangs (docs/target-contract.md §1.4): no need to wait.
           if (state.kind === 'app-login' && !leftApp && (lastSignInCall(app, attempt)?.status ?? 0) >= 400) return true;
           return !isTransient(state, leftApp) && (keyOf(state) !== previousKey || (state.kind === 'app-login' && leftApp));
         },
@@ -174,9 +174,9 @@ async function claimSlot(app: App): Promise<void> {
 }
 
 /** How one attempt ended: back on the app, or refused with 429 before leaving it. */
-type AttemptOutcome = { kind: 'signed-in' } | { kind: 'rate-limited'; call: ApiCall };
+type SignInAttempt = { kind: 'signed-in' } | { kind: 'rate-limited'; call: ApiCall };
 
-async function attemptSignIn(app: App, user: Credentials): Promise<AttemptOutcome> {
+async function attemptSignIn(app: App, user: Credentials): Promise<SignInAttempt> {
   await app.login.goto();
   await withReason('sign_in_error', () => expect(app.login.signInButton).toBeEnabled());
   await claimSlot(app);
@@ -275,7 +275,7 @@ export async function signIn(app: App, user: Credentials): Promise<void> {
   }
 }
 
-/** The signed-in admin shell: both h1s of the dashboard (contract §2.4-§2.5). */
+/** The signed-in admin shell: both h1s of the dashboard (docs/target-contract.md §1.5–§1.6). */
 export async function expectDashboard(app: App, reason: Reason = 'assertion'): Promise<void> {
   try {
     await expect(app.dashboard.heading).toBeVisible();

@@ -1,7 +1,7 @@
-/** Sign-out through the user menu (contract §4): lands on the homepage. */
+/** Sign-out through the user menu (docs/target-contract.md §3.6): lands on the homepage. */
 import { expect } from '@playwright/test';
 import type { App } from '../pages/app.ts';
-import { withReason } from '../support/check.ts';
+import { withReason } from '../support/check-annotations.ts';
 
 export async function signOutThroughMenu(app: App): Promise<void> {
   await app.layout.signOut();

@@ -1,4 +1,4 @@
-/** The admin header on every `/admin/*` page and its user menu (contract §2.4, §4). */
+/** The admin header on every `/admin/*` page and its user menu (docs/target-contract.md §1.5). */
 import type { Locator, Page } from '@playwright/test';
 
 export class AdminLayout {

@@ -1,4 +1,4 @@
-/** `/admin/products/gadgetbots/{id}` and its "Confirm Deletion" dialog (contract §3.5). */
+/** `/admin/products/gadgetbots/{id}` and its "Confirm Deletion" dialog (docs/target-contract.md §2.5). */
 import type { Locator, Page } from '@playwright/test';
 
 function escapeRegExp(text: string): string {

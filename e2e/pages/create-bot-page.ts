@@ -1,4 +1,4 @@
-/** `/admin/products/gadgetbots/new` (contract §3.4). */
+/** `/admin/products/gadgetbots/new` (docs/target-contract.md §2.4). */
 import type { Locator, Page } from '@playwright/test';
 
 export type BotTypeName = 'Cleaning Bot' | 'Gardening Bot' | 'Security Bot';

@@ -1,4 +1,4 @@
-/** `/admin`, the dashboard (contract §2.5). */
+/** `/admin`, the dashboard (docs/target-contract.md §1.6). */
 import type { Locator, Page } from '@playwright/test';
 
 export class DashboardPage {

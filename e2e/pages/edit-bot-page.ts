@@ -1,4 +1,4 @@
-/** `/admin/products/gadgetbots/{id}/edit` (contract §3.6): battery life is the only editable field. */
+/** `/admin/products/gadgetbots/{id}/edit` (docs/target-contract.md §2.6): battery life is the only editable field. */
 import type { Locator, Page } from '@playwright/test';
 
 export class EditBotPage {

@@ -1,4 +1,4 @@
-/** `/`, the public homepage (contract §2.1): where sign-out lands. */
+/** `/`, the public homepage (docs/target-contract.md §1.3): where sign-out lands. */
 import type { Locator, Page } from '@playwright/test';
 
 export class HomePage {

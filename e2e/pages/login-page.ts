@@ -1,4 +1,4 @@
-/** The app's `/login` page (contract §2.2). */
+/** The app's `/login` page (docs/target-contract.md §1.4). */
 import type { Locator, Page } from '@playwright/test';
 
 export class LoginPage {

@@ -1,4 +1,4 @@
-/** `/admin/products`, the GadgetBot table (contract §3.3). */
+/** `/admin/products`, the GadgetBot table (docs/target-contract.md §2.3). */
 import type { Locator, Page } from '@playwright/test';
 
 function escapeRegExp(text: string): string {
@@ -12,7 +12,7 @@ export class ProductsPage {
     return this.page.getByRole('heading', { name: 'GadgetBot Products', exact: true });
   }
 
-  /** The empty state renders a second "Add New GadgetBot"; both lead to the same form (contract §3.3). */
+  /** The empty state renders a second "Add New GadgetBot"; both lead to the same form (docs/target-contract.md §2.3). */
   get addNewButton(): Locator {
     return this.page.getByRole('link', { name: 'Add New GadgetBot' }).first();
   }

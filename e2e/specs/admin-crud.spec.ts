@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { attachObservations, checkDetails, test } from '../fixtures.ts';
+import { attachObservations, checkDetails, test } from '../test.ts';
 import { createBot, deleteBot, editBatteryLife, viewBot } from '../flows/gadgetbots.ts';
 import { sweepLeftovers } from '../api/app-api.ts';
 
 test.use({ signedInAs: 'user-1' });
 
-const SECURITY_BOT_BATTERY_HOURS = 24; // BOT_SPECS.security (contract §3.2)
+const SECURITY_BOT_BATTERY_HOURS = 24; // BOT_SPECS.security (docs/target-contract.md §2.2)
 const EDITED_BATTERY_HOURS = 9.5;
 
 test('e2e-admin-crud: create, view, edit and delete a GadgetBot through the admin UI', checkDetails('e2e-admin-crud', ['@mutating']), async ({ app, botJanitor, sentinel, page }) => {

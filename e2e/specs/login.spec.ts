@@ -1,4 +1,4 @@
-import { checkDetails, attachObservations, failWith, test } from '../fixtures.ts';
+import { checkDetails, attachObservations, failWith, test } from '../test.ts';
 import { expectDashboard, signIn } from '../flows/sign-in.ts';
 import { assertLoginSequence, withoutQuery } from '../support/login-sequence.ts';
 import { judgeSessionCookies, readSessionCookies, type SessionCookieAttributes } from '../support/session-cookies.ts';
@@ -17,7 +17,7 @@ test('e2e-login: sign in from /login through Zitadel Login V2 to the admin dashb
     if (problem) failWith(problem.reason, problem.message);
   } finally {
     await attachObservations({ navigations: app.traffic.navigationUrls().map(withoutQuery), ...(sessionCookies ? { sessionCookies } : {}) });
-    // Every monitored sign-in leaves a session row otherwise (contract §12.10).
+    // Every monitored sign-in leaves a session row otherwise (docs/target-contract.md §4.6).
     await api.signOut().catch(() => undefined);
   }
 });

@@ -2,7 +2,7 @@ import type { RedeployObservation } from '../../core/observations.ts';
 import type { RedeployOutcome } from '../../core/redeploy-driver.ts';
 import { createRedeployDriver, judgeRedeploy, judgeRedeployError, settleWindowMs } from '../../core/redeploy.ts';
 import { authorizeEndpoint } from '../../core/sign-in-rules.ts';
-import { attachObservations, checkDetails, failWith, test, warnWith } from '../fixtures.ts';
+import { attachObservations, checkDetails, failWith, test, warnWith } from '../test.ts';
 import { expectDashboard, signIn } from '../flows/sign-in.ts';
 import { progress } from '../support/progress.ts';
 import { AvailabilityWatch, type AvailabilitySummary } from '../support/availability.ts';

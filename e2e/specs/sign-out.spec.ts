@@ -1,7 +1,7 @@
-import { attachObservations, checkDetails, expect, failWith, test, withReason } from '../fixtures.ts';
+import { attachObservations, checkDetails, expect, failWith, test, withReason } from '../test.ts';
 import { expectDashboard, signIn } from '../flows/sign-in.ts';
 import { signOutThroughMenu } from '../flows/sign-out.ts';
-import { sessionCookieName } from '../support/config.ts';
+import { sessionCookieName } from '../support/suite-config.ts';
 
 // User 2's stored session is consumed here; without a second user the spec signs in itself.
 test.use({ signedInAs: 'user-2' });
@@ -25,7 +25,7 @@ test('e2e-sign-out: the user menu signs out and the server rejects the old sessi
       expect.poll(() => `${app.currentUrl().pathname}${app.currentUrl().search}`, { timeout: sentinel.timeouts.actionMs }).toBe('/login?redirect=%2Fadmin'),
     );
 
-    // Signing back in works (the IdP session may let it skip the password, contract §4).
+    // Signing back in works (the IdP session may let it skip the password, docs/target-contract.md §8.6).
     await signIn(app, credentials);
     await expectDashboard(app);
   } finally {

@@ -9,14 +9,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 
 /** `ok`, `timeout`, `status_<code>` or `error_<code>`: enough to tell a slow poll from a dead service. */
-export type PollOutcome = string;
+export type PollAnswer = string;
 
 export interface Sample {
   atMs: number;
   appOk: boolean;
   idpOk: boolean;
-  app: PollOutcome;
-  idp: PollOutcome;
+  app: PollAnswer;
+  idp: PollAnswer;
 }
 
 export interface AvailabilitySummary {
@@ -41,7 +41,7 @@ export interface WatchOptions {
   requestTimeoutMs?: number;
 }
 
-async function poll(agent: Agent, url: string, timeoutMs: number, json: boolean): Promise<PollOutcome> {
+async function poll(agent: Agent, url: string, timeoutMs: number, json: boolean): Promise<PollAnswer> {
   try {
     const response = await request(url, { dispatcher: agent, signal: AbortSignal.timeout(timeoutMs), headers: { accept: json ? 'application/json' : 'text/html' } });
     if (response.statusCode !== 200) {
@@ -59,7 +59,7 @@ async function poll(agent: Agent, url: string, timeoutMs: number, json: boolean)
   }
 }
 
-function countKinds(outcomes: readonly PollOutcome[]): Record<string, number> {
+function countKinds(outcomes: readonly PollAnswer[]): Record<string, number> {
   const kinds: Record<string, number> = {};
   for (const outcome of outcomes) if (outcome !== 'ok') kinds[outcome] = (kinds[outcome] ?? 0) + 1;
   return kinds;

@@ -1,11 +1,11 @@
 /**
- * The URL sequence of a sign-in (architecture §3 `e2e-login`): app → `<issuer>/oauth/v2/authorize`
+ * The URL sequence of a sign-in (docs/target-contract.md §9.2): app → `<issuer>/oauth/v2/authorize`
  * → `<issuer><loginBasePath>/…` → app callback → `/admin`. Only origins and paths are kept in
  * observations: queries carry state and codes.
  */
 import type { Config } from '../../core/config.ts';
 import { authorizeUrlRules, firstBroken, isAuthorizeUrl, judgeLoginRedirect } from '../../core/sign-in-rules.ts';
-import { failWith } from './check.ts';
+import { failWith } from './check-annotations.ts';
 
 export function withoutQuery(url: string): string {
   try {

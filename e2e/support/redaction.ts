@@ -13,7 +13,7 @@ import { collectSecrets, type Config } from '../../core/config.ts';
 import { createRedactor, type Redactor } from '../../core/redact.ts';
 import { stateFile } from '../../core/run-state.ts';
 import { dropBrowserArtifacts, scrubReports, secretVariants, type ScrubReport } from '../../core/scrub.ts';
-import { AUTH_DIR, RUNNER_STATE_DIR, reportsDirOf } from './config.ts';
+import { AUTH_DIR, RUNNER_STATE_DIR, reportsDirOf } from './suite-config.ts';
 import { readRecordedSecrets, readRecorderFailures } from './secrets.ts';
 
 const STASH = Symbol.for('gadgetbot-sentinel.e2e.recordedSecrets');

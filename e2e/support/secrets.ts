@@ -8,7 +8,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import type { BrowserContext, TestInfo } from '@playwright/test';
 import { readJsonLines, stateFile } from '../../core/run-state.ts';
-import { AUTH_DIR } from './config.ts';
+import { AUTH_DIR } from './suite-config.ts';
 
 export const TOKENS_FILE = stateFile(AUTH_DIR, 'recordedSecrets');
 export const RECORDER_FAILURES_FILE = stateFile(AUTH_DIR, 'recorderFailures');

@@ -2,7 +2,7 @@
  * The session cookies as the browser stored them, and whether they are safe: over https a session
  * cookie must be `Secure` (never sent over plain http) and `HttpOnly` (never readable by the page's
  * scripts). Better Auth's session cookies are `<prefix>.session_token` and `<prefix>.session_data`,
- * `__Secure-` prefixed when the app runs on https (e2e/support/config.ts names the token cookie).
+ * `__Secure-` prefixed when the app runs on https (e2e/support/suite-config.ts names the token cookie).
  * Values are never read into a result: only names and attributes.
  */
 import type { BrowserContext, Cookie } from '@playwright/test';

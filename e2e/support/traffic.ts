@@ -49,7 +49,7 @@ export class TrafficLog {
       if (last?.url === frame.url()) last.committed = true;
       else this.navigations.push({ url: frame.url(), committed: true, atMs: Date.now() });
     });
-    // Server errors surface as window.alert (contract §3.4-§3.6); record and dismiss them.
+    // Server errors surface as window.alert (docs/target-contract.md §2.7); record and dismiss them.
     page.on('dialog', (dialog: Dialog) => {
       this.alerts.push(dialog.message());
       dialog.dismiss().catch(() => undefined);

@@ -1,6 +1,6 @@
 /**
  * A Drizzle-shaped migrations folder and a migrator that records rows exactly as drizzle-orm 0.x
- * does (facts §D): sha256 hex of the whole file, created_at = the journal's `when`.
+ * does (docs/target-contract.md §7.2): sha256 hex of the whole file, created_at = the journal's `when`.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ export interface TestMigration {
   sql: string;
 }
 
-/** Same tags and `when`s as the app (contract §8.2); the SQL is a faithful sketch of the tables. */
+/** Same tags and `when`s as the app (docs/target-contract.md §7.3); the SQL is a faithful sketch of the tables. */
 export const APP_MIGRATIONS: TestMigration[] = [
   {
     tag: '0000_loud_morg',

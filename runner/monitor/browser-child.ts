@@ -40,7 +40,7 @@ const request = JSON.parse(line) as Request;
 try {
   const results = await runBrowserChecks(request.config, request.env, {
     checks: request.checks,
-    // One worker: the monitor runs one browser flow at a time (issue 6).
+    // One worker: the monitor runs one browser flow at a time.
     workers: 1,
     // Playwright's config resolves the browser; resolving it here too would load Playwright (~75 MB) into this process.
     checkBrowser: false,

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Config, ConfigInput } from '../../core/config.ts';
 import { PROBE_CHECK_IDS, type ProbeCheckId } from '../../core/result.ts';
 import { startStack, type RunningStack } from '../../fixtures/stack/index.ts';
-import { runProbe } from '../../probes/run.ts';
+import { runProbe } from '../../probes/run-probe.ts';
 import { envFromStackInfo } from '../embedded-stack.ts';
 import { REPO } from '../test-support/cli.ts';
 import { startMonitor, type MonitorHandle, type RunProbeFn } from './index.ts';

@@ -1,5 +1,5 @@
 /**
- * Short in-memory history per check (style practice 8): the last N results, and failures kept longer
+ * Short in-memory history per check: the last N results, and failures kept longer
  * (the last M of them) so a recovered check still shows why it failed. Nothing is persisted: a restart
  * starts empty, which the staleness metrics make visible.
  */

@@ -1,5 +1,5 @@
 /**
- * `sentinel monitor` (architecture §6, issue 6): scheduled probe and browser groups, cached results
+ * `sentinel monitor` (README.md, "The monitor"): scheduled probe and browser groups, cached results
  * served as Prometheus metrics and a status page, a blackbox-style /probe, and — when
  * monitor.deployPollSchedule is set — post-deploy runs after each Coolify deployment.
  * `startMonitor` returns a handle (tests); `runMonitor` is what the CLI calls: it runs until
@@ -15,7 +15,7 @@ import { countsAsFailed, type BrowserCheckId, type CheckResult, type ProbeCheckI
 import { cleanupLines, type BrowserRunCleanup } from '../cleanup.ts';
 import { createMetrics, recordDeployment, recordResult, recordRunInProgress, recordSkippedRun, type CheckSpec, type Metrics } from '../metrics.ts';
 import { isProbeId, selectChecks } from '../select.ts';
-import { checkSpecs } from './checks.ts';
+import { checkSpecs } from './check-specs.ts';
 import { createHistory, type CheckHistory } from './history.ts';
 import { DEADLINE_GRACE_MS, browserDeadlineMs, runBrowserWithDeadline, runProbeWithDeadline, type RunBrowserFn, type RunProbeFn } from './runs.ts';
 import { createLane, createScheduler, cronGaps, type GroupDefinition, type Scheduler } from './scheduler.ts';
@@ -80,7 +80,7 @@ const SIGN_IN_PROBE = 'login-v2-redirect' satisfies ProbeCheckId;
 const DEPLOY_PROBE = 'coolify-resources' satisfies ProbeCheckId;
 
 async function defaultRunProbe(): Promise<RunProbeFn> {
-  const { runProbe } = await import('../../probes/run.ts');
+  const { runProbe } = await import('../../probes/run-probe.ts');
   return runProbe;
 }
 

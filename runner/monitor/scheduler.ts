@@ -1,5 +1,5 @@
 /**
- * The scheduler (architecture §6, style practice 8): one node-cron task per check group, each group once
+ * The scheduler: one node-cron task per check group, each group once
  * at start, no overlap (node-cron's `noOverlap` plus our own guard, which also covers the start run that
  * node-cron does not see), and one browser lane shared by everything that starts Chromium. A group run
  * that throws is logged and forgotten; the scheduler keeps going.

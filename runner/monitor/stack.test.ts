@@ -1,7 +1,7 @@
 /**
  * The issue's bar on the reference stack: every probe exposes probe_success 1 after the first cycle;
  * stopping the IdP turns the checks that need it to 0 within one cycle, starting it turns them back to 1.
- * Real probes (probes/run.ts), a per-second schedule, no browser flows (those have their own tests).
+ * Real probes (probes/run-probe.ts), a per-second schedule, no browser flows (those have their own tests).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBE_CHECK_IDS } from '../../core/result.ts';

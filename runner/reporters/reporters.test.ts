@@ -58,7 +58,7 @@ describe('console reporter', () => {
 });
 
 describe('summary.json', () => {
-  test('has the architecture §4 shape, plus the explaining line of a failure', () => {
+  test('has the summary.json shape of the README (Reports), plus the explaining line of a failure', () => {
     const doc = summaryDocument(summary());
     expect(Object.keys(doc)).toEqual(['mode', 'target', 'startedAt', 'durationMs', 'checks', 'totals']);
     expect(doc.checks[0]).toEqual({ id: 'tls', kind: 'probe', status: 'passed', durationMs: 123, observations: { hosts: [] } });

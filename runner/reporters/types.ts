@@ -1,4 +1,4 @@
-/** The reporter lifecycle (style practice 12): one interface, built from a closed list in index.ts. */
+/** The reporter lifecycle: one interface, built from a closed list in index.ts. */
 import type { CheckResult, RunSummary } from '../../core/result.ts';
 
 export interface Reporter {

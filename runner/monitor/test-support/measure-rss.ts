@@ -1,5 +1,5 @@
 /**
- * Footprint measurement (issue 6 bar: idle RSS < 80 MB, peak during a browser flow < 600 MB):
+ * Footprint measurement (the goals and figures are in README.md, "Benchmarks"):
  * starts the reference stack, runs `sentinel monitor` against it as its own process, and samples the
  * RSS of the monitor, and the PSS of the monitor plus its descendants (browser runner, Playwright, Chromium).
  * Usage: node --import tsx runner/monitor/test-support/measure-rss.ts [seconds]

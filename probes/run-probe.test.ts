@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { REDACTED } from '../core/redact.ts';
 import { PROBE_CHECK_IDS } from '../core/result.ts';
-import { outcome } from './outcome.ts';
+import { probeResult } from './probe-result.ts';
 import { checkTarget, defaultTlsHosts } from '../core/targets.ts';
-import { runProbes, runWithDeadline } from './run.ts';
+import { runWithDeadline } from './run-probe.ts';
+import { runProbes } from './test-support/run-probes.ts';
 import { probes } from './registry.ts';
-import { testConfig } from './test-support/config.ts';
+import { testConfig } from './test-support/probe-config.ts';
 import type { ProbeFn } from './types.ts';
 
 const config = testConfig({
@@ -47,7 +48,7 @@ describe('runWithDeadline', () => {
 
   it('fills id, kind, startedAt, durationMs and target, and redacts every secret', async () => {
     const leaky: ProbeFn = async () =>
-      outcome('db', {
+      probeResult('db', {
         status: 'failed',
         reason: 'db_auth',
         message: `password authentication failed (s3cret-db-pass) for ${config.databaseUrl}`,
@@ -64,9 +65,9 @@ describe('runWithDeadline', () => {
   });
 
   it('drops a reason from a passed result and gives a reasonless failure "unexpected"', async () => {
-    const passedWithReason: ProbeFn = async () => ({ ...outcome('tls', { status: 'passed' }), reason: 'timeout' });
+    const passedWithReason: ProbeFn = async () => ({ ...probeResult('tls', { status: 'passed' }), reason: 'timeout' });
     expect((await runWithDeadline('tls', passedWithReason, config)).reason).toBeUndefined();
-    const bareFailure: ProbeFn = async () => outcome('tls', { status: 'failed' });
+    const bareFailure: ProbeFn = async () => probeResult('tls', { status: 'failed' });
     expect((await runWithDeadline('tls', bareFailure, config)).reason).toBe('unexpected');
   });
 });

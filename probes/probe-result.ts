@@ -6,7 +6,7 @@ import { failureLine, type CheckResult, type ProbeCheckId, type Reason, type War
 import type { Assertions } from './assertions.ts';
 import { classify, type ClassifyScope } from './errors.ts';
 
-export interface OutcomeParts {
+export interface ProbeResultParts {
   status: CheckResult['status'];
   reason?: Reason;
   message?: string;
@@ -15,7 +15,7 @@ export interface OutcomeParts {
   observations?: Record<string, unknown>;
 }
 
-export function outcome(id: ProbeCheckId, parts: OutcomeParts): CheckResult {
+export function probeResult(id: ProbeCheckId, parts: ProbeResultParts): CheckResult {
   return {
     id,
     kind: 'probe',
@@ -33,8 +33,8 @@ export function outcome(id: ProbeCheckId, parts: OutcomeParts): CheckResult {
 /** Passed when every assertion holds, else failed with the first failing assertion's reason and line. */
 export function fromAssertions(id: ProbeCheckId, assertions: Assertions, observations: Record<string, unknown>, warnings: Warning[] = []): CheckResult {
   const failure = assertions.firstFailure;
-  if (!failure) return outcome(id, { status: 'passed', assertions, observations, warnings });
-  return outcome(id, { status: 'failed', reason: failure.reason, message: failureLine(failure), assertions, observations, warnings });
+  if (!failure) return probeResult(id, { status: 'passed', assertions, observations, warnings });
+  return probeResult(id, { status: 'failed', reason: failure.reason, message: failureLine(failure), assertions, observations, warnings });
 }
 
 /**
@@ -44,5 +44,5 @@ export function fromAssertions(id: ProbeCheckId, assertions: Assertions, observa
 export function failedWith(id: ProbeCheckId, error: unknown, scope: ClassifyScope, assertions: Assertions, observations: Record<string, unknown>): CheckResult {
   const earlier = assertions.firstFailure;
   const { reason, message } = earlier ? { reason: earlier.reason, message: failureLine(earlier) } : classify(error, scope);
-  return outcome(id, { status: 'failed', reason, message, assertions, observations });
+  return probeResult(id, { status: 'failed', reason, message, assertions, observations });
 }

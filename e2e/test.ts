@@ -16,8 +16,8 @@ import { endSession, sessionTokenOf, type StoredCookie, type StoredState } from 
 import type { Credentials } from './flows/sign-in.ts';
 import { AppApi } from './api/app-api.ts';
 import { App } from './pages/app.ts';
-import { CHECK_ANNOTATION, REASON_ANNOTATION } from './support/check.ts';
-import { AUTH_DIR, loadSentinelConfig, storageStatePath } from './support/config.ts';
+import { CHECK_ANNOTATION, REASON_ANNOTATION } from './support/check-annotations.ts';
+import { AUTH_DIR, loadSentinelConfig, storageStatePath } from './support/suite-config.ts';
 import { noteRecorderFailure, recordContextCookies, recordSecrets, setCookies, setCookieValues } from './support/secrets.ts';
 
 export type SignedInAs = 'fresh' | 'user-1' | 'user-2';
@@ -181,4 +181,4 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 });
 
 export { expect };
-export { checkDetails, failWith, withReason, warnWith, attachObservations } from './support/check.ts';
+export { checkDetails, failWith, withReason, warnWith, attachObservations } from './support/check-annotations.ts';

@@ -31,7 +31,7 @@ export function storageStatePath(userNumber: number): string {
   return path.join(AUTH_DIR, `user-${userNumber}.json`);
 }
 
-/** The Better Auth session cookie name: `__Secure-` prefix when the app is served over https (contract §7.1). */
+/** The Better Auth session cookie name: `__Secure-` prefix when the app is served over https (docs/target-contract.md §4.1). */
 export function sessionCookieName(config: Config): string {
   return config.appUrl.startsWith('https:') ? '__Secure-better-auth.session_token' : 'better-auth.session_token';
 }

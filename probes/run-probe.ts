@@ -1,5 +1,5 @@
 /**
- * The probe runner (style practice 1 and 6): it owns the deadline, the timing, the error capture and
+ * The probe runner: it owns the deadline, the timing, the error capture and
  * the redaction, so each probe stays a plain function of its protocol. `runProbe` never throws and
  * never outlives its deadline — a probe that ignores its signal still yields failed/timeout on time.
  */
@@ -16,11 +16,6 @@ export interface RunProbeOptions {
   /** Deadline of this probe; default config.timeouts.probeMs. */
   timeoutMs?: number;
   now?: () => Date;
-}
-
-export interface RunProbesOptions extends RunProbeOptions {
-  /** How many probes run at once; default all of them. */
-  concurrency?: number;
 }
 
 /** The CA file, read again only when it changed (a stat per probe instead of a read). */
@@ -97,19 +92,4 @@ export async function runWithDeadline(id: ProbeCheckId, probe: ProbeFn, config: 
   if (finished.status !== 'failed' && finished.status !== 'skipped') delete finished.reason;
   else if (!finished.reason) finished.reason = 'unexpected';
   return redact.deep(finished);
-}
-
-/** Run several probes, at most `concurrency` at a time; results keep the order of `ids`. */
-export async function runProbes(ids: readonly ProbeCheckId[], config: Config, options: RunProbesOptions = {}): Promise<CheckResult[]> {
-  const concurrency = Math.max(1, options.concurrency ?? ids.length);
-  const results: CheckResult[] = new Array(ids.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < ids.length) {
-      const index = next++;
-      results[index] = await runProbe(ids[index]!, config, options);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
-  return results;
 }

@@ -80,13 +80,14 @@ export interface ClaimOptions {
 
 /**
  * Waits until one more sign-in against `appUrl` is allowed, records it, and resolves with the time
- * waited (ms). Rejects with SignInSlotTimeout when the slot would come after the deadline, without
+ * waited for the limiter's window (ms; 0 when a slot was free). Rejects with SignInSlotTimeout when the slot would come after the deadline, without
  * waiting for nothing.
  */
 export async function claimSignInSlot(appUrl: string, options: ClaimOptions): Promise<number> {
   const file = signInRecordPath(appUrl, options.dir);
   const started = Date.now();
   const deadline = started + options.timeoutMs;
+  let waitedMs = 0; // time spent waiting for the limiter's window, not for the lock or the disk
   for (;;) {
     const wait = await withLock(file, deadline, options.signal, () => {
       const now = Date.now();
@@ -99,9 +100,11 @@ export async function claimSignInSlot(appUrl: string, options: ClaimOptions): Pr
       }
       return waitMs;
     });
-    if (wait === 0) return Date.now() - started;
+    if (wait === 0) return waitedMs;
     if (Date.now() + wait > deadline) throw new SignInSlotTimeout(Date.now() - started, wait);
     options.onWait?.(wait);
+    const before = Date.now();
     await delay(wait, undefined, options.signal ? { signal: options.signal } : undefined);
+    waitedMs += Date.now() - before;
   }
 }

@@ -1,5 +1,7 @@
+import { rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { signInRecordPath } from '../core/sign-in-record.ts';
 import { runProbe } from './run-probe.ts';
 import { testConfig } from './test-support/probe-config.ts';
 import { startHttp, type Running } from './test-support/servers.ts';
@@ -72,6 +74,9 @@ afterAll(async () => {
 });
 beforeEach(() => {
   signInRequests = [];
+  // Each test is one sign-in against a fake app with no limiter of its own: forget the earlier ones, or
+  // the suite's pacing (core/sign-in-record.ts) spaces these tests out and, on a busy machine, past the probe's deadline.
+  rmSync(signInRecordPath(app.url), { force: true });
 });
 
 async function probe(m: Mode) {

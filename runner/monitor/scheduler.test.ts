@@ -1,6 +1,8 @@
+import { setMaxListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../core/result.ts';
 import { startMonitor, type MonitorHandle, type MonitorOptions } from './index.ts';
+import { createScheduler } from './scheduler.ts';
 import { fakeBrowser, fakeProbes, metricValue, passed, slow, testConfig, until } from './test-support/fakes.ts';
 
 const running: MonitorHandle[] = [];
@@ -181,5 +183,30 @@ describe('monitor scheduler', () => {
     expect(monitor.scheduler.alive()).toBe(false);
     // Aborted work is not recorded as a failure of the target.
     expect(monitor.history.last('e2e-login')).toBeUndefined();
+  });
+});
+
+describe('the shutdown signal', () => {
+  it('carries one listener per running check without Node warning of a leak (ten probes, the sign-in probe, a flow, a deploy run)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    const scheduler = createScheduler([]);
+    try {
+      const release = new AbortController();
+      setMaxListeners(32, release.signal); // the test's own signal: only the scheduler's is under test
+      const checks = Array.from({ length: 16 }, () => new Promise<void>((resolve) => {
+        scheduler.signal.addEventListener('abort', () => resolve(), { once: true });
+        release.signal.addEventListener('abort', () => resolve(), { once: true });
+      }));
+      // Node emits the warning on the next tick after the listener that crosses the limit.
+      await new Promise((resolve) => setImmediate(resolve));
+      release.abort();
+      await Promise.all(checks);
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await scheduler.stop();
+    }
   });
 });

@@ -4,6 +4,7 @@
  * node-cron does not see), and one browser lane shared by everything that starts Chromium. A group run
  * that throws is logged and forgotten; the scheduler keeps going.
  */
+import { setMaxListeners } from 'node:events';
 import { createTask, type ScheduledTask } from 'node-cron';
 import type { GroupName, SkipReason } from '../metrics.ts';
 
@@ -77,8 +78,16 @@ export function nextRun(expression: string, now: Date = new Date()): string {
   }
 }
 
+/**
+ * Every running check listens on the shutdown signal until it ends: ten probes, the sign-in probe, a browser
+ * flow and a post-deploy run can all be running. Node warns of a leak past 10 listeners; a real leak (listeners
+ * never removed) would still pass this bound within a few cycles.
+ */
+const SHUTDOWN_LISTENERS_MAX = 64;
+
 export function createScheduler(groups: readonly GroupDefinition[], hooks: SchedulerHooks = {}): Scheduler {
   const controller = new AbortController();
+  setMaxListeners(SHUTDOWN_LISTENERS_MAX, controller.signal);
   const log = hooks.log ?? (() => undefined);
   const inFlight = new Map<GroupName, Promise<void>>();
   const tasks: ScheduledTask[] = [];

@@ -153,6 +153,7 @@ export async function monitorSection(ctx: BenchContext): Promise<SectionStatus> 
   loadFigures('blackbox', blackboxLoad);
   if (sentinelLoad.length && blackboxLoad.length) {
     record({ id: 'metrics-p99-ratio', unit: 'ratio', values: sentinelLoad.map((r, i) => r.p99Ms / blackboxLoad[i]!.p99Ms), goal: GOALS.p99Ratio, note: 'sentinel p99 / blackbox_exporter p99 in the same lifetime' });
+    record({ id: 'metrics-rps-ratio', unit: 'ratio', values: sentinelLoad.map((r, i) => r.requestsPerSecond / blackboxLoad[i]!.requestsPerSecond), goal: GOALS.rpsRatio, note: 'sentinel req/s / blackbox_exporter req/s in the same lifetime' });
   }
   return { status: 'ok', details: { lifetimes, flowResults, defaultBrowser, ...(packaged ? { packagedResults } : {}) } };
 }

@@ -71,7 +71,7 @@ export async function probesSection(ctx: BenchContext): Promise<SectionStatus> {
         values: b.map((c) => c.ms),
         note: `${probe === 'tls' ? 'GET blackbox /probe module tcp+tls' : 'GET blackbox /probe module http for / then for /api/auth/ok (sum)'}; ${failures(b)} not probe_success 1`,
       });
-      record({ id: `${probe}-ratio`, unit: 'ratio', values: s.map((c, i) => c.ms / b[i]!.ms), goal: GOALS.probeRatio, note: 'per alternating pair; verdict on the median pair ratio' });
+      record({ id: `${probe}-ratio`, unit: 'ratio', values: s.map((c, i) => c.ms / b[i]!.ms), goal: probe === 'tls' ? GOALS.tlsProbeRatio : GOALS.appHealthProbeRatio, note: 'per alternating pair; verdict on the median pair ratio' });
     }
     log(`probes: ${n} alternating pairs per probe done`);
   } finally {

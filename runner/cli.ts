@@ -212,7 +212,7 @@ async function monitorCommand(values: Record<string, unknown>, env: NodeJS.Proce
 async function watchDeploysCommand(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<number> {
   const { config, stack, code } = await longRunningConfig(env, values.embedded === true, {});
   if (!config) return code ?? 2;
-  const { runDeployWatch } = await import('./deploy-watch.ts');
+  const { runDeployWatch } = await import('./watch-deploys.ts');
   try {
     return await runDeployWatch(config, { env: { ...env, ...stack?.env }, embedded: Boolean(stack) });
   } finally {

@@ -7,7 +7,8 @@ import { CoolifyError } from '../core/coolify.ts';
 import { startFakeCoolify, type FakeCoolify } from '../core/test-support/coolify-fake.ts';
 import { CHECK_IDS, type CheckId, type RunSummary } from '../core/result.ts';
 import { startStack, type RunningStack } from '../fixtures/stack/index.ts';
-import { createDeployWatcher, postDeployChecks, postDeployConfig, runDeployWatch, type DeployTriggeredRun, type DeploymentEvent, type DeployWatcher } from './deploy-watch.ts';
+import { createDeployWatcher, postDeployChecks, postDeployConfig, type DeploymentEvent, type DeployWatcher } from './deploy-watch.ts';
+import { runDeployWatch, type DeployTriggeredRun } from './watch-deploys.ts';
 
 const TOKEN = '3|watch-sekrit-token-9d8c7b6a';
 const APP = 'app0uuid0000000000000000';

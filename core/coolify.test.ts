@@ -1,4 +1,8 @@
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema, type Config } from './config.ts';
@@ -11,6 +15,7 @@ import {
   parseCoolifyVersion,
   type CoolifyClient,
 } from './coolify.ts';
+import { createCertificateAuthority, issueLeafCertificate } from '../fixtures/stack/certs.ts';
 import { coolifyDriver } from './coolify-redeploy.ts';
 import { createRedeployDriver, judgeRedeploy, judgeRedeployError } from './redeploy.ts';
 import { backupExecution, backupSchedule, startFakeCoolify, type FakeCoolify } from './test-support/coolify-fake.ts';
@@ -153,6 +158,30 @@ describe('coolify client', () => {
     // The cause keeps the network error's code and message (useful, token-free), not the error object.
     expect(error.cause).toMatchObject({ code: 'ECONNREFUSED', message: `connect ECONNREFUSED 127.0.0.1:${port}` });
     await gone.close();
+  });
+
+  it('https: verifies the certificate against the system roots plus SENTINEL_CA_CERT', async () => {
+    const ca = await createCertificateAuthority('Coolify test CA');
+    const leaf = await issueLeafCertificate(ca, { ipAddresses: ['127.0.0.1'] });
+    const server = createHttpsServer({ cert: leaf.chainPem, key: leaf.keyPem }, (_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ uuid: APP, status: 'running:healthy' })));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const dir = mkdtempSync(join(tmpdir(), 'coolify-ca-'));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const untrusting = createCoolifyClient({ url, token: TOKEN, requestTimeoutMs: 5_000 });
+      const error = await failure(untrusting.getApplication(APP));
+      await untrusting.close();
+      expect(error.code).toBe('coolify_unreachable');
+      expect(error.message).toMatch(/^Coolify at https:\/\/127\.0\.0\.1:\d+ failed the TLS check \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)\): set SENTINEL_CA_CERT if it uses a private CA$/);
+      writeFileSync(join(dir, 'ca.pem'), ca.certPem);
+      const trusting = createCoolifyClient({ url, token: TOKEN, requestTimeoutMs: 5_000, caCertPath: join(dir, 'ca.pem') });
+      expect(await trusting.getApplication(APP)).toEqual({ uuid: APP, status: 'running:healthy' });
+      await trusting.close();
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('unreachable: a name DNS cannot resolve', async () => {

@@ -7,7 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Config } from './config.ts';
 import { SentinelError, type SentinelErrorCode } from './errors.ts';
 import { createRedactor, safeTarget, type Redactor } from './redact.ts';
@@ -120,7 +121,7 @@ export interface QueuedDeployment {
   message?: string;
 }
 
-/** The part of a fetch response the client reads; undici's and Node's Response both fit. */
+/** The part of a fetch response the client reads (a fetch Response fits too: tests pass their own). */
 export interface CoolifyResponse {
   status: number;
   headers: { get(name: string): string | null };
@@ -130,8 +131,8 @@ export interface CoolifyRequestInit {
   method: 'GET' | 'POST';
   headers: Record<string, string>;
   signal: AbortSignal;
-  redirect: 'manual';
-  dispatcher?: Dispatcher;
+  /** the most characters of the body the client reads */
+  bodyLimit: number;
 }
 export type CoolifyFetch = (url: string, init: CoolifyRequestInit) => Promise<CoolifyResponse>;
 
@@ -143,7 +144,7 @@ export interface CoolifyClientOptions {
   requestTimeoutMs: number;
   /** PEM of extra trusted CAs (config.tls.caCertPath) */
   caCertPath?: string;
-  /** replaces undici's fetch (tests); the CA agent is then the caller's business */
+  /** replaces the client's HTTP (tests); the CA is then the caller's business */
   fetchImpl?: CoolifyFetch;
 }
 
@@ -189,8 +190,8 @@ export function createCoolifyClient(options: CoolifyClientOptions): CoolifyClien
   const base = options.url.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
   const where = safeTarget(base);
   const redact = createRedactor([options.token]);
-  const agent = options.fetchImpl || !options.caCertPath ? undefined : new Agent({ connect: { ca: [...rootCertificates, readFileSync(options.caCertPath, 'utf8')] } });
-  const doFetch: CoolifyFetch = options.fetchImpl ?? ((url, init) => undiciFetch(url, init));
+  const agent = options.fetchImpl ? undefined : new HttpsAgent({ keepAlive: true, ...(options.caCertPath ? { ca: [...rootCertificates, readFileSync(options.caCertPath, 'utf8')] } : {}) });
+  const doFetch: CoolifyFetch = options.fetchImpl ?? ((url, init) => nodeFetch(url, init, agent!));
 
   async function request(method: 'GET' | 'POST', path: string, subject: Subject, signal?: AbortSignal, read: { text?: boolean; bodyLimit?: number } = {}): Promise<unknown> {
     const call = `${method} ${API_PREFIX}${path}`;
@@ -203,8 +204,7 @@ export function createCoolifyClient(options: CoolifyClientOptions): CoolifyClien
         method,
         headers: { authorization: `Bearer ${options.token}`, accept: 'application/json' },
         signal: combined,
-        redirect: 'manual',
-        ...(agent ? { dispatcher: agent } : {}),
+        bodyLimit: read.bodyLimit ?? BODY_LIMIT,
       });
       body = (await response.text()).slice(0, read.bodyLimit ?? BODY_LIMIT);
     } catch (error) {
@@ -310,9 +310,43 @@ export function createCoolifyClient(options: CoolifyClientOptions): CoolifyClien
       return version;
     },
     async close() {
-      await agent?.destroy().catch(() => undefined);
+      agent?.destroy();
     },
   };
+}
+
+/**
+ * One request on Node's own https client (http for a plain-HTTP Coolify), redirects returned, not followed;
+ * the body read up to the limit. Node's client rather than fetch (undici): the coolify-resources and backups
+ * probes run in the long-lived monitor, and undici's WebAssembly parser costs that process ~25 MB.
+ */
+function nodeFetch(url: string, init: CoolifyRequestInit, agent: HttpsAgent): Promise<CoolifyResponse> {
+  const target = new URL(url);
+  const secure = target.protocol === 'https:';
+  return new Promise((resolve, reject) => {
+    const { signal } = init;
+    if (signal.aborted) return reject(signal.reason);
+    const onResponse = (response: IncomingMessage) => {
+      const text = (async () => {
+        const decoder = new TextDecoder();
+        let body = '';
+        for await (const chunk of response) {
+          body += decoder.decode(chunk as Buffer, { stream: true });
+          if (body.length >= init.bodyLimit) break; // leaving the loop destroys the stream
+        }
+        return body + decoder.decode();
+      })();
+      text.catch(() => undefined); // read by the caller; an abort meanwhile surfaces there
+      resolve({
+        status: response.statusCode ?? 0,
+        headers: { get: (name) => [response.headers[name.toLowerCase()]].flat().filter((v) => v !== undefined).join(', ') || null },
+        text: () => text,
+      });
+    };
+    const request = secure ? httpsRequest(target, { method: init.method, headers: init.headers, agent, signal }, onResponse) : httpRequest(target, { method: init.method, headers: init.headers, signal }, onResponse);
+    request.once('error', (error) => reject(signal.aborted ? signal.reason : error));
+    request.end();
+  });
 }
 
 /** A Coolify version as `GET /version` prints it: `4.0.0-beta.420`, `4.0.0-beta.420.7`, `4.2.0` (a leading `v` tolerated). */

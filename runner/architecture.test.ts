@@ -121,3 +121,41 @@ describe('architecture', () => {
     expect(importCircles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]))).toEqual([['a', 'b', 'c']]);
   });
 });
+
+/** Packages the long-lived monitor process must never load (each with the reason, cited in the module that avoids it). */
+const NOT_IN_THE_MONITOR: Record<string, string> = {
+  undici: "its WebAssembly parser costs the monitor ~25 MB; probes and the Coolify client use Node's http client",
+  '@playwright/test': 'the monitor runs browser flows in a child process',
+  'playwright-core': 'the monitor runs browser flows in a child process',
+};
+
+/** Every production module the monitor process can load: its entry and whatever it imports, statically or lazily. */
+function monitorModules(): string[] {
+  const seen = new Set<string>();
+  const queue = ['runner/monitor/index.ts'];
+  while (queue.length) {
+    const file = queue.pop()!;
+    if (seen.has(file) || !imports.has(file)) continue;
+    seen.add(file);
+    queue.push(...imports.get(file)!.filter(isProduction));
+  }
+  return [...seen];
+}
+
+describe('the monitor process', () => {
+  test('never loads a package it is kept free of', () => {
+    const modules = monitorModules();
+    expect(modules).toContain('probes/registry.ts');
+    expect(modules).not.toContain('runner/monitor/browser-child.ts'); // the child's own process
+    // Imports that load a package at run time: type-only ones (`import type`, `typeof import(…)`) do not.
+    const packageImports = /(?:^|\n)\s*(import|export)(\s+type)?\s[^'";]*?from\s+['"]([^'".][^'"]*)['"]|(typeof\s+)?\bimport\(\s*['"]([^'".][^'"]*)['"]\s*\)/g;
+    const loaded = modules.flatMap((file) =>
+      [...readFileSync(join(REPO_ROOT, file), 'utf8').matchAll(packageImports)]
+        .filter((m) => !m[2] && !m[4])
+        .map((m) => m[3] ?? m[5]!)
+        .filter((name) => name in NOT_IN_THE_MONITOR)
+        .map((name) => `${file} → ${name} (${NOT_IN_THE_MONITOR[name]})`),
+    );
+    expect(loaded).toEqual([]);
+  });
+});

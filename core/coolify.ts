@@ -6,12 +6,12 @@
  * ever written into the Authorization header: messages, causes and logs never see it.
  */
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Config } from './config.ts';
 import { SentinelError, type SentinelErrorCode } from './errors.ts';
 import { createRedactor, safeTarget, type Redactor } from './redact.ts';
+import { trustContext } from './trust-context.ts';
 
 /** `ApplicationDeploymentStatus` (docs/target-contract.md §10.4). Unknown future values are passed through as strings. */
 export const DEPLOYMENT_STATUSES = ['queued', 'in_progress', 'finished', 'failed', 'cancelled-by-user'] as const;
@@ -190,7 +190,8 @@ export function createCoolifyClient(options: CoolifyClientOptions): CoolifyClien
   const base = options.url.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
   const where = safeTarget(base);
   const redact = createRedactor([options.token]);
-  const agent = options.fetchImpl ? undefined : new HttpsAgent({ keepAlive: true, ...(options.caCertPath ? { ca: [...rootCertificates, readFileSync(options.caCertPath, 'utf8')] } : {}) });
+  const secureContext = options.caCertPath ? trustContext(readFileSync(options.caCertPath, 'utf8')) : undefined;
+  const agent = options.fetchImpl ? undefined : new HttpsAgent({ keepAlive: true, ...(secureContext ? { secureContext } : {}) });
   const doFetch: CoolifyFetch = options.fetchImpl ?? ((url, init) => nodeFetch(url, init, agent!));
 
   async function request(method: 'GET' | 'POST', path: string, subject: Subject, signal?: AbortSignal, read: { text?: boolean; bodyLimit?: number } = {}): Promise<unknown> {

@@ -16,7 +16,8 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
-import { browserHostnameMismatch, trustContext } from './trust.ts';
+import { trustContext } from '../core/trust-context.ts';
+import { browserHostnameMismatch } from './trust.ts';
 import type { ProbeContext } from './types.ts';
 
 export interface ProbeRequest {

@@ -19,7 +19,8 @@ import { mapLimited } from './concurrency.ts';
 import { classify } from './errors.ts';
 import { probeResult } from './probe-result.ts';
 import { defaultTlsHosts } from '../core/targets.ts';
-import { browserHostnameMismatch, subjectAltNames, trustContext } from './trust.ts';
+import { trustContext } from '../core/trust-context.ts';
+import { browserHostnameMismatch, subjectAltNames } from './trust.ts';
 import type { ProbeContext, ProbeFn } from './types.ts';
 
 const DAY_MS = 86_400_000;

@@ -1,24 +1,9 @@
 /**
- * Trust the way the probes share it: one TLS trust context per CA bundle, and the host-name rule
- * browsers apply. Building a context with Node's ~140 root certificates costs ~100 ms of CPU, so
- * doing it per connection would dominate a probe run; the bundle never changes during a process's life.
+ * The host-name rule browsers apply, for the probes' certificate verdicts. The trust context itself (roots
+ * plus the configured CA) is core/trust-context.ts, shared with the Coolify client.
  */
 import type { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
-
-const contexts = new Map<string, SecureContext>();
-
-/** Node's roots plus the configured CA PEM; undefined when no extra CA is configured (Node's default). */
-export function trustContext(caCerts: string | undefined): SecureContext | undefined {
-  if (!caCerts) return undefined;
-  let context = contexts.get(caCerts);
-  if (!context) {
-    context = createSecureContext({ ca: [...rootCertificates, caCerts] });
-    contexts.set(caCerts, context);
-  }
-  return context;
-}
 
 /** The subjectAltName entries of a certificate, as Node prints them (`DNS:a.example`, `IP Address:10.0.0.1`). */
 export function subjectAltNames(cert: X509Certificate): string[] {

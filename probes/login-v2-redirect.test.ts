@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signInRecordPath } from '../core/sign-in-record.ts';
@@ -120,6 +121,19 @@ describe('login-v2-redirect probe', () => {
     expect(result.message).toBeUndefined();
     expect(result).toMatchObject({ status: 'passed', observations: { loginUi: 'v2', signInStatusCode: 200, signInWaitMs: 1_000 } });
     expect(signInRequests).toHaveLength(2);
+  });
+
+  it('is not failed rate_limited by our own sign-ins of a moment ago: the slot is waited for before the deadline starts', async () => {
+    // Three sign-ins of this machine 9 s ago (a run just before, the monitor's flow): the next is free in ~2.5 s.
+    const recent = Date.now() - 9_000;
+    mkdirSync(dirname(signInRecordPath(app.url)), { recursive: true });
+    writeFileSync(signInRecordPath(app.url), JSON.stringify([recent - 200, recent - 100, recent]));
+    mode = 'v2';
+    const result = await runProbe('login-v2-redirect', config(), { timeoutMs: 1_000 });
+    expect(result.message).toBeUndefined();
+    expect(result.status).toBe('passed');
+    expect(result.observations?.signInWaitMs).toBeGreaterThan(0);
+    expect(signInRequests).toHaveLength(1);
   });
 
   it('fails rate_limited only when the stated wait outlasts the deadline, without waiting', async () => {

@@ -4,8 +4,8 @@
  * Zitadel's Login V2 location, then that the login page answers 200.
  *
  * Cost: this makes ONE `POST /api/auth/sign-in/social`, which Better Auth rate-limits to 3 per 10 s
- * per IP in production and which writes one `verifications` row (expires in 10 min). It first claims a
- * slot in the suite's sign-in record (core/sign-in-record.ts); a 429 all the same (another machine, an
+ * per IP in production and which writes one `verifications` row (expires in 10 min). Its slot in the
+ * suite's sign-in record (core/sign-in-record.ts) is claimed by the runner before the deadline starts; a 429 all the same (another machine, an
  * operator) is waited out for the time the app states when that fits the probe's deadline, then asked
  * again; the waits are reported as `signInWaitMs`. The
  * state and code_challenge values never reach the output: only their presence and length are asserted.
@@ -38,13 +38,16 @@ async function postSignIn(config: Config, http: ProbeHttp) {
 
 /** Start sign-in, waiting out a 429 for the time the app states while the deadline allows; returns the authorize URL. */
 async function startSignIn(config: Config, ctx: ProbeContext, http: ProbeHttp, observations: Record<string, unknown>): Promise<URL> {
-  let waitedMs = 0;
-  // The suite's own sign-ins on this machine (a run's browser flows, the monitor's) first, from the shared record.
-  try {
-    waitedMs += await claimSignInSlot(config.appUrl, { timeoutMs: Math.max(0, (ctx.remainingMs?.() ?? 0) - AFTER_WAIT_BUDGET_MS), signal: ctx.signal });
-  } catch (error) {
-    if (error instanceof SignInSlotTimeout) throw new ProbeFailure('rate_limited', `sign-in: ${error.message}, beyond the probe's deadline`);
-    throw error;
+  let waitedMs = ctx.signInWaitedMs ?? 0;
+  // The suite's own sign-ins on this machine (a run's browser flows, the monitor's) first, from the shared
+  // record: the runner claimed the slot before the deadline started (probes/run-probe.ts), else claim it here.
+  if (ctx.signInWaitedMs === undefined) {
+    try {
+      waitedMs += await claimSignInSlot(config.appUrl, { timeoutMs: Math.max(0, (ctx.remainingMs?.() ?? 0) - AFTER_WAIT_BUDGET_MS), signal: ctx.signal });
+    } catch (error) {
+      if (error instanceof SignInSlotTimeout) throw new ProbeFailure('rate_limited', `sign-in: ${error.message}, beyond the probe's deadline`);
+      throw error;
+    }
   }
   let { response, text } = await postSignIn(config, http);
   while (response.status === 429) {

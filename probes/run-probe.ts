@@ -6,8 +6,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { collectSecrets, type Config } from '../core/config.ts';
 import { createRedactor, type Redactor } from '../core/redact.ts';
+import { SignInSlotTimeout, claimSignInSlot } from '../core/sign-in-record.ts';
 import type { CheckResult, ProbeCheckId } from '../core/result.ts';
 import { classify } from './errors.ts';
+import { SIGN_IN_PROBES, SIGN_IN_SLOT_WAIT_MAX_MS } from './probe-deadline.ts';
 import { probes } from './registry.ts';
 import { checkTarget } from '../core/targets.ts';
 import type { ProbeContext, ProbeFn } from './types.ts';
@@ -50,9 +52,19 @@ export function runProbe(id: ProbeCheckId, config: Config, options: RunProbeOpti
 export async function runWithDeadline(id: ProbeCheckId, probe: ProbeFn, config: Config, options: RunProbeOptions = {}): Promise<CheckResult> {
   const now = options.now ?? (() => new Date());
   const timeoutMs = options.timeoutMs ?? config.timeouts.probeMs;
+  const redact = redactorFor(config);
+  let signInWaitedMs: number | undefined;
+  if (SIGN_IN_PROBES.has(id)) {
+    try {
+      signInWaitedMs = await claimSignInSlot(config.appUrl, { timeoutMs: SIGN_IN_SLOT_WAIT_MAX_MS });
+    } catch (error) {
+      // Only a record kept busy by sign-ins past one window (another run, a loop) ends here.
+      const message = error instanceof SignInSlotTimeout ? `${id}: sign-in: ${error.message}` : `${id}: the sign-in record could not be read: ${String((error as Error)?.message ?? error)}`;
+      return redact.deep({ id, kind: 'probe', status: 'failed', reason: error instanceof SignInSlotTimeout ? 'rate_limited' : 'unexpected', message, startedAt: now().toISOString(), durationMs: 0, target: checkTarget(id, config) });
+    }
+  }
   const startedAt = now();
   const started = performance.now();
-  const redact = redactorFor(config);
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   // The deadline aborts the probe's signal and, independently, settles the race below.
@@ -66,7 +78,7 @@ export async function runWithDeadline(id: ProbeCheckId, probe: ProbeFn, config: 
   const attempt = (async (): Promise<CheckResult> => {
     const caCerts = await readCaCerts(config);
     const remainingMs = () => Math.max(1, Math.round(timeoutMs - (performance.now() - started)));
-    const ctx: ProbeContext = { signal: controller.signal, now, remainingMs, ...(caCerts ? { caCerts } : {}) };
+    const ctx: ProbeContext = { signal: controller.signal, now, remainingMs, ...(caCerts ? { caCerts } : {}), ...(signInWaitedMs !== undefined ? { signInWaitedMs } : {}) };
     return probe(config, ctx);
   })().catch((error: unknown): CheckResult => {
     const { reason, message } = classify(error, id === 'db' ? 'db' : id === 'tls' ? 'tls' : 'http');

@@ -15,6 +15,11 @@ export interface ProbeContext {
   caCerts?: string;
   /** Milliseconds left until the deadline (for clients such as pg that take timeouts, not signals). */
   remainingMs?: () => number;
+  /**
+   * A probe that signs in: the runner already claimed its slot of the sign-in limit, before the deadline
+   * started, and waited this long for it (probes/run-probe.ts). Absent: the probe claims its own.
+   */
+  signInWaitedMs?: number;
 }
 
 export type ProbeFn = (config: Config, ctx: ProbeContext) => Promise<CheckResult>;

@@ -6,6 +6,7 @@
 import type { Config } from '../../core/config.ts';
 import type { BrowserCheckId, CheckResult, ProbeCheckId } from '../../core/result.ts';
 import type { BrowserRunCleanup } from '../cleanup.ts';
+import { probeBoundMs } from '../../probes/probe-deadline.ts';
 
 export type RunProbeFn = (id: ProbeCheckId, config: Config, options: { timeoutMs?: number }) => Promise<CheckResult>;
 
@@ -61,7 +62,7 @@ const errorText = (error: unknown) => (error instanceof Error ? `${error.name}: 
 export async function runProbeWithDeadline(id: ProbeCheckId, config: Config, runProbe: RunProbeFn, signal: AbortSignal): Promise<CheckResult | undefined> {
   const timeoutMs = config.timeouts.probeMs;
   const startedAt = new Date();
-  const outcome = await settle(() => runProbe(id, config, { timeoutMs }), timeoutMs + DEADLINE_GRACE_MS, signal);
+  const outcome = await settle(() => runProbe(id, config, { timeoutMs }), probeBoundMs(id, timeoutMs) + DEADLINE_GRACE_MS, signal);
   switch (outcome.kind) {
     case 'value':
       return outcome.value;

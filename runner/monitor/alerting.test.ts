@@ -208,11 +208,19 @@ describe.skipIf(skipWhy !== '')(`alerting end to end${skipWhy ? ` — SKIPPED: $
     times.push({ failure, alert, toPageS: Math.round((paged.receivedAt - brokeAt) / 100) / 10, worstCaseToPageS: toPage, toResolveS: Math.round((Date.now() - repairedAt) / 100) / 10, worstCaseToResolveS: toResolve });
     // Everything that fired because of this failure is over before the next one starts.
     await waitFor(`no alert pending or firing after ${failure} was repaired`, async () => ((await promAlerts()).length === 0 ? true : undefined), (BROWSER_INTERVAL_S * 2 + toResolve) * 1000);
-    await waitFor('every notification of this failure resolved', () => {
-      const open = new Map<string, string>();
-      for (const a of receiver.alerts.filter((x) => x.receivedAt >= brokeAt)) open.set(JSON.stringify(a.labels), a.status);
-      return [...open.values()].every((s) => s === 'resolved') ? true : undefined;
-    }, (settings.groupIntervalS + 30) * 1000);
+    // Alertmanager sends a resolve at its group's next flush: within two group intervals of the last
+    // evaluation that resolved it (the flush in progress may just have left).
+    let stillFiring: string[] = [];
+    try {
+      await waitFor('every notification of this failure resolved', () => {
+        const open = new Map<string, string>();
+        for (const a of receiver.alerts.filter((x) => x.receivedAt >= brokeAt)) open.set(JSON.stringify(a.labels), a.status);
+        stillFiring = [...open].filter(([, s]) => s !== 'resolved').map(([labels]) => labels);
+        return stillFiring.length === 0 ? true : undefined;
+      }, (settings.groupIntervalS * 2 + settings.evaluationS + 30) * 1000);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; firing at the receiver without a resolve: ${stillFiring.join(' ')}`);
+    }
   }
 
   const probe = { s: PROBE_INTERVAL_S, deadlineS: PROBE_DEADLINE_S };
